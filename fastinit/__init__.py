@@ -1,0 +1,43 @@
+"""fastinit: neural-network weight initializers at memory speed.
+
+>>> import numpy as np, fastinit
+>>> init = fastinit.lecun_normal(seed=0)
+>>> w = init((4096, 1024))                      # float32, C-contiguous
+>>> buf = np.empty((4096, 1024), np.float32)
+>>> bool((init.fill(buf) == w).all())
+True
+
+Every value is a pure function of (seed, flat element index, parameters): see
+:mod:`fastinit.philox` for the compatibility guarantee.
+"""
+from .initializers import (
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, LecunNormal,
+    LecunUniform, Ones, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros, get,
+)
+from .philox import philox4x32_10
+
+__version__ = "0.1.0"
+
+# snake_case aliases, as keras.initializers.lecun_normal etc. (Keras 3 aliases
+# the classes the same way: calling one returns an instance).
+variance_scaling = VarianceScaling
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+glorot_normal = GlorotNormal
+glorot_uniform = GlorotUniform
+he_normal = HeNormal
+he_uniform = HeUniform
+truncated_normal = TruncatedNormal
+random_normal = RandomNormal
+random_uniform = RandomUniform
+zeros = Zeros
+ones = Ones
+constant = Constant
+
+__all__ = [
+    "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
+    "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
+    "Zeros", "Ones", "Constant", "get", "philox4x32_10", "variance_scaling", "lecun_normal",
+    "lecun_uniform", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+    "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant",
+]

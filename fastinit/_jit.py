@@ -1,0 +1,66 @@
+"""The one place that decides how fastinit's functions are compiled.
+
+Every per-element algorithm is written once as a small scalar Python function and
+compiled here, so the compile policy (caching, error model, floating-point
+contraction) is uniform and can be changed in one spot.
+
+Policy
+------
+* ``cache=True``: compiled machine code is stored beside the sources
+  (``__pycache__``) or under ``NUMBA_CACHE_DIR``; only the first call in a fresh
+  environment pays the compile cost.
+* ``error_model="numpy"``: division by zero gives inf/nan instead of raising,
+  which keeps the inner loops free of Python-exception branches (a branch in the
+  loop body stops LLVM from vectorizing it).
+* ``fastmath={"contract"}``: only fused multiply-add contraction is allowed. It is
+  what makes the polynomial evaluations fast; reassociation, "no NaNs" and
+  "no infs" stay off so results are still IEEE results of a fixed expression
+  order.
+* scalar building blocks are inlined at Numba IR level (``inline="always"``):
+  LLVM's own inliner declined to inline the ten unrolled Philox rounds into the
+  lane loop, and a call in the loop body stops vectorization.
+* ``boundscheck=False`` (Numba's default) - the kernels compute every index from
+  validated run descriptions.
+"""
+import warnings
+
+import numba
+from numba.core.errors import NumbaIRAssumptionWarning
+
+# Numba's pedantic IR check flags variables renamed by IR-level inlining of
+# functions with several return paths (ndtri) into fastinit's sampler
+# dispatch; the compiled code is correct (tests compare every kind against
+# independent references). Only warnings about fastinit's own inlined
+# variables are silenced.
+warnings.filterwarnings("ignore", message=r"variable '_sample_overload__locals__",
+                        category=NumbaIRAssumptionWarning)
+
+FASTMATH = frozenset({"contract"})
+
+_COMMON = dict(cache=True, error_model="numpy", fastmath=set(FASTMATH), nogil=True)
+
+
+def scalar(fn=None, *, inline=True):
+    """Compile a scalar, device-agnostic building block (Philox round, transform).
+
+    ``inline=True`` (the default, for what runs in the vectorized loops) inlines
+    it at Numba IR level; ``inline=False`` leaves inlining to LLVM, for large
+    functions that cannot vectorize anyway (they contain ``log`` or loops), which
+    keeps compile times short.
+
+    The Python function object stays reachable as ``.py_func`` so another target
+    (``numba.cuda``) can compile the very same source.
+    """
+    if fn is None:
+        return lambda f: scalar(f, inline=inline)
+    return numba.njit(inline="always" if inline else "never", **_COMMON)(fn)
+
+
+def kernel(fn):
+    """Compile a parallel CPU kernel (``prange`` loops run on Numba's thread pool)."""
+    return numba.njit(parallel=True, **_COMMON)(fn)
+
+
+def serial(fn):
+    """Compile a serial helper loop (small inputs, edge elements, public utilities)."""
+    return numba.njit(**_COMMON)(fn)

@@ -1,0 +1,397 @@
+"""Keras-compatible initializers on top of the Philox samplers.
+
+Each initializer is a small object holding its parameters (and, for random
+ones, a Philox key derived from the seed once, at construction). Calling it
+with a shape returns a new array; :meth:`Initializer.fill` writes the same
+values into an existing array. Both go through one path: validate, choose the
+sampler and its parameters from the *full* shape, run the kernel.
+
+Compatibility Guarantee
+-----------------------
+For a given seed, class, parameters, shape and dtype the values are fixed by
+the element -> counter mapping (:mod:`fastinit.philox`) and the bit -> float
+transforms (:mod:`fastinit.transforms`, :mod:`fastinit.samplers`). They do not
+depend on the thread count, the machine or how the work is split. Calling an
+instance twice with the same shape and dtype returns the same values (as in
+Keras 3); different instances with the same seed agree too. Note that element
+``i`` of a tensor depends only on the key and ``i``: two tensors of different
+shapes from the same seed share their leading flat values (up to scaling) -
+use different seeds for different weights.
+"""
+import math
+
+import numpy as np
+
+from . import cpu
+from ._validation import (
+    choice, finite_float, normalize_shape, positive_float, resolve_dtype, writable_output,
+)
+from .fans import compute_fans
+from .samplers import (
+    NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
+    TRUNC2_REJECT_F64, UNIFORM_F32, UNIFORM_F64,
+)
+from .seeding import key_from_seed, seed_sequence
+from .transforms import TRUNC2_STD
+
+__all__ = [
+    "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
+    "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal",
+    "RandomUniform", "Zeros", "Ones", "Constant", "get",
+]
+
+TRUNCATED_NORMAL_METHODS = ("inverse_cdf", "rejection")
+
+_KINDS = {
+    ("truncated_normal", "inverse_cdf", np.dtype(np.float32)): TRUNC2_INV_F32,
+    ("truncated_normal", "inverse_cdf", np.dtype(np.float64)): TRUNC2_INV_F64,
+    ("truncated_normal", "rejection", np.dtype(np.float32)): TRUNC2_REJECT_F32,
+    ("truncated_normal", "rejection", np.dtype(np.float64)): TRUNC2_REJECT_F64,
+    ("normal", None, np.dtype(np.float32)): NORMAL_F32,
+    ("normal", None, np.dtype(np.float64)): NORMAL_F64,
+    ("uniform", None, np.dtype(np.float32)): UNIFORM_F32,
+    ("uniform", None, np.dtype(np.float64)): UNIFORM_F64,
+}
+
+
+class Initializer:
+    """Base class: ``init(shape, dtype=None)`` and ``init.fill(out)``.
+
+    Subclasses implement :meth:`_write` (fill a flat array with the tensor of
+    ``shape``) and :meth:`get_config`.
+    """
+
+    def __call__(self, shape, dtype=None):
+        """Return a new C-contiguous array of ``shape`` filled with this initializer.
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            Shape of the tensor; fans are computed from it.
+        dtype : float32 (default) or float64, optional
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        shape = normalize_shape(shape)
+        dtype = resolve_dtype(dtype)
+        out = np.empty(shape, dtype)
+        # The parallel kernel is the first to touch the fresh pages, so page
+        # faults are spread over all threads too.
+        self._write(out.reshape(-1), shape)
+        return out
+
+    def fill(self, out):
+        """Fill ``out`` in place with the values ``self(out.shape, out.dtype)`` returns.
+
+        Parameters
+        ----------
+        out : numpy.ndarray
+            Writable, C-contiguous, float32 or float64. Non-contiguous arrays are
+            refused with ``ValueError`` (nothing is written).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``out``.
+        """
+        writable_output(out)
+        self._write(out.reshape(-1), out.shape)
+        return out
+
+    def _write(self, flat, shape):
+        raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments, as a dict (JSON-serializable)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild an initializer from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class _RandomInitializer(Initializer):
+    """An initializer drawing from one sampler; owns the seed -> key step."""
+
+    def __init__(self, seed=None):
+        self._seed_sequence = seed_sequence(seed)
+        self.seed = seed
+        self._key = key_from_seed(self._seed_sequence)
+
+    def _sampler(self, shape, dtype):
+        """Return ``(kind, params)`` for a tensor of ``shape`` and ``dtype``."""
+        raise NotImplementedError
+
+    def _write(self, flat, shape):
+        kind, params = self._sampler(shape, flat.dtype)
+        cpu.fill_run(flat, 0, self._key, kind, params)
+
+
+def _normal_sampler(distribution, method, dtype, mean, stddev):
+    """Sampler for a normal (``stddev`` before truncation) centred on ``mean``;
+    a truncated one is cut at mean -+ 2 stddev."""
+    return _KINDS[distribution, method, dtype], (mean, stddev, 0.0)
+
+
+def _uniform_sampler(dtype, low, high):
+    """Sampler for U[low, high) in ``dtype``: never returns ``high`` after rounding."""
+    below_high = np.nextafter(dtype.type(high), dtype.type(-np.inf))
+    return _KINDS["uniform", None, dtype], (low, high - low, float(below_high))
+
+
+class VarianceScaling(_RandomInitializer):
+    """Samples scaled to the shape of the weight (Keras ``VarianceScaling``).
+
+    With ``n`` = fan_in, fan_out or their mean (``mode``) of the full shape and
+    ``s = scale / max(1, n)``:
+
+    * ``"truncated_normal"`` (alias ``"normal"``): normal with stddev
+      ``sqrt(s) / 0.87962566103423978`` truncated at +-2 of that stddev, so the
+      samples' standard deviation is ``sqrt(s)``;
+    * ``"untruncated_normal"``: normal with stddev ``sqrt(s)``;
+    * ``"uniform"``: uniform on ``[-sqrt(3 s), sqrt(3 s))``.
+
+    Parameters
+    ----------
+    scale : float, > 0
+    mode : {"fan_in", "fan_out", "fan_avg"}
+    distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
+    seed : None, int >= 0 or numpy.random.SeedSequence
+        See :mod:`fastinit.seeding`.
+    method : {"inverse_cdf", "rejection"}
+        How truncated normals are drawn (same distribution, different values):
+        one uniform through the inverse CDF (default, vectorized, fastest), or
+        Box-Muller normals rejected outside +-2 stddev (retries use counters
+        reserved for the element, so values stay a pure function of the index).
+    """
+
+    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 method="inverse_cdf"):
+        self.scale = positive_float(scale, "scale")
+        self.mode = choice(mode.lower() if isinstance(mode, str) else mode, "mode", self._MODES)
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            if distribution == "normal":  # Keras' historical alias
+                distribution = "truncated_normal"
+        self.distribution = choice(distribution, "distribution", self._DISTRIBUTIONS)
+        self.method = choice(method, "method", TRUNCATED_NORMAL_METHODS)
+        super().__init__(seed)
+
+    def _sampler(self, shape, dtype):
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        s = self.scale / max(1.0, n)
+        if self.distribution == "truncated_normal":
+            return _normal_sampler("truncated_normal", self.method, dtype, 0.0,
+                                   math.sqrt(s) / TRUNC2_STD)
+        if self.distribution == "untruncated_normal":
+            return _normal_sampler("normal", None, dtype, 0.0, math.sqrt(s))
+        limit = math.sqrt(3.0 * s)
+        return _uniform_sampler(dtype, -limit, limit)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed, "method": self.method}
+
+
+class _VarianceScalingPreset(VarianceScaling):
+    """A named VarianceScaling with Keras' fixed scale, mode and distribution."""
+
+    _preset = None  # (scale, mode, distribution)
+
+    def __init__(self, seed=None, method="inverse_cdf"):
+        scale, mode, distribution = self._preset
+        super().__init__(scale, mode, distribution, seed=seed, method=method)
+
+    def get_config(self):
+        return {"seed": self.seed, "method": self.method}
+
+
+class LecunNormal(_VarianceScalingPreset):
+    """Truncated normal, stddev ``sqrt(1 / fan_in)`` (Keras ``LecunNormal``).
+
+    Draws from a normal centred on 0 with stddev ``sqrt(1 / fan_in) / 0.8796...``
+    truncated at +-2 of that stddev, so the samples' stddev is ``sqrt(1 / fan_in)``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.lecun_normal(seed=0)((256, 128))
+    >>> w.dtype, w.shape
+    (dtype('float32'), (256, 128))
+    >>> bool(abs(w.std() * np.sqrt(256) - 1) < 0.02)
+    True
+    """
+    _preset = (1.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_VarianceScalingPreset):
+    """Uniform on ``[-sqrt(3 / fan_in), sqrt(3 / fan_in))`` (Keras ``LecunUniform``)."""
+    _preset = (1.0, "fan_in", "uniform")
+
+
+class GlorotNormal(_VarianceScalingPreset):
+    """Truncated normal, stddev ``sqrt(2 / (fan_in + fan_out))`` (Keras ``GlorotNormal``)."""
+    _preset = (1.0, "fan_avg", "truncated_normal")
+
+
+class GlorotUniform(_VarianceScalingPreset):
+    """Uniform, limit ``sqrt(6 / (fan_in + fan_out))`` (Keras ``GlorotUniform``)."""
+    _preset = (1.0, "fan_avg", "uniform")
+
+
+class HeNormal(_VarianceScalingPreset):
+    """Truncated normal, stddev ``sqrt(2 / fan_in)`` (Keras ``HeNormal``)."""
+    _preset = (2.0, "fan_in", "truncated_normal")
+
+
+class HeUniform(_VarianceScalingPreset):
+    """Uniform, limit ``sqrt(6 / fan_in)`` (Keras ``HeUniform``)."""
+    _preset = (2.0, "fan_in", "uniform")
+
+
+class TruncatedNormal(_RandomInitializer):
+    """Normal(``mean``, ``stddev``) truncated at ``mean -+ 2 stddev`` (Keras ``TruncatedNormal``).
+
+    ``stddev`` is the standard deviation *before* truncation, as in Keras; the
+    samples' standard deviation is ``0.8796 * stddev``. ``method`` as in
+    :class:`VarianceScaling`.
+    """
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None, method="inverse_cdf"):
+        self.mean = finite_float(mean, "mean")
+        self.stddev = positive_float(stddev, "stddev")
+        self.method = choice(method, "method", TRUNCATED_NORMAL_METHODS)
+        super().__init__(seed)
+
+    def _sampler(self, shape, dtype):
+        return _normal_sampler("truncated_normal", self.method, dtype, self.mean, self.stddev)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "method": self.method}
+
+
+class RandomNormal(_RandomInitializer):
+    """Normal(``mean``, ``stddev``), untruncated (Keras ``RandomNormal``)."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = finite_float(mean, "mean")
+        self.stddev = positive_float(stddev, "stddev")
+        super().__init__(seed)
+
+    def _sampler(self, shape, dtype):
+        return _normal_sampler("normal", None, dtype, self.mean, self.stddev)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_RandomInitializer):
+    """Uniform on ``[minval, maxval)`` (Keras ``RandomUniform``)."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval = finite_float(minval, "minval")
+        self.maxval = finite_float(maxval, "maxval")
+        if not self.minval < self.maxval:
+            raise ValueError(f"minval must be < maxval; got minval={self.minval}, maxval={self.maxval}")
+        super().__init__(seed)
+
+    def _sampler(self, shape, dtype):
+        return _uniform_sampler(dtype, self.minval, self.maxval)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class Constant(Initializer):
+    """Every element equal to ``value`` (Keras ``Constant``)."""
+
+    def __init__(self, value=0.0):
+        self.value = finite_float(value, "value")
+
+    def _write(self, flat, shape):
+        cpu.fill_constant(flat, self.value)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    """Every element 0 (Keras ``Zeros``)."""
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    """Every element 1 (Keras ``Ones``)."""
+
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+def _snake(name):
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+_CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal,
+            HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant)
+
+#: name -> class, for :func:`get`: class names, their snake_case forms and
+#: Keras' short aliases.
+REGISTRY = {**{c.__name__: c for c in _CLASSES}, **{_snake(c.__name__): c for c in _CLASSES},
+            "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones}
+
+
+def get(identifier):
+    """Return an initializer for a name, a config dict, an instance or None.
+
+    Parameters
+    ----------
+    identifier : None, str, dict, Initializer or callable
+        * a name: ``"lecun_normal"``, ``"LecunNormal"``, ``"zeros"``, ...
+          (an instance with default arguments);
+        * a dict ``{"class_name": name, "config": {...}}`` as Keras serializes
+          initializers (other keys are ignored);
+        * an :class:`Initializer` or any callable, returned unchanged;
+        * ``None``, returned unchanged.
+    """
+    if identifier is None or isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError("an initializer config dict needs a 'class_name' key; "
+                             f"got keys {sorted(identifier)}")
+        config = identifier.get("config") or {}
+        if not isinstance(config, dict):
+            raise TypeError(f"'config' must be a dict; got {type(config).__name__}")
+        return _lookup(identifier["class_name"]).from_config(config)
+    if callable(identifier):
+        return identifier
+    raise TypeError("identifier must be None, a name, a config dict or an initializer; "
+                    f"got {type(identifier).__name__}")
+
+
+def _lookup(name):
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown initializer {name!r}; known: {', '.join(sorted(REGISTRY))}") from None

@@ -1,0 +1,207 @@
+"""Random bits -> floats: uniform variates, normal quantiles, truncated normals.
+
+Each function here is a scalar, device-agnostic building block: it takes 32-bit
+words (held in ``uint64``) or floats and returns one float. They are compiled
+for the CPU by :mod:`fastinit._jit` and are meant to be compiled unchanged for
+CUDA. None of them knows about arrays, loops or devices.
+
+Compatibility guarantee (bits -> floats)
+-----------------------------------------
+With ``x0, x1, ...`` the words of draws 0, 1, ... of an element (see
+:mod:`fastinit.philox`):
+
+* float32 outputs use 24 bits, ``k = x0 >> 8``:
+  ``signed_unit_f32 = (k - 2**23 + 1/2) / 2**23`` in (-1, 1) (exact in float32,
+  symmetric, never 0 or +-1) and ``unit_f32 = k / 2**24`` in [0, 1).
+* float64 outputs use 53 bits, ``k = (x0 << 21) | (x1 >> 11)``:
+  ``signed_unit_f64 = (k - 2**52 + 1/2) / 2**52`` and ``unit_f64 = k / 2**53``.
+  The high 24 bits are those of the float32 variate, so a float64 sample is
+  close to the float32 sample of the same element.
+* The truncated normal on [-2, 2] by inverse CDF is
+  ``z = Phi^-1(1/2 + q * P)``, ``q`` the signed unit variate and
+  ``P = erf(sqrt 2) / 2 = Phi(2) - 1/2``.
+"""
+import math
+
+import numpy as np
+
+from ._jit import scalar
+
+_F32 = np.float32
+_U8 = np.uint64(8)
+_U11 = np.uint64(11)
+_U21 = np.uint64(21)
+
+#: Phi(2) - 1/2 = erf(sqrt(2)) / 2: half the probability mass of [-2, 2].
+HALF_MASS_2SIGMA = 0.47724986805182079
+#: Standard deviation of a standard normal truncated to [-2, 2]; Keras divides
+#: by it so that the truncated samples have the requested standard deviation.
+TRUNC2_STD = 0.87962566103423978
+
+# ---------------------------------------------------------------------------
+# bits -> uniform variates
+# ---------------------------------------------------------------------------
+
+
+@scalar
+def signed_unit_f32(x0):
+    """Uniform in (-1, 1) from the high 24 bits of a word; exact in float32."""
+    k = np.int32(x0 >> _U8)
+    return (_F32(k) - _F32(8388607.5)) * _F32(1.1920928955078125e-07)
+
+
+@scalar
+def unit_f32(x0):
+    """Uniform in [0, 1) on the 2**-24 grid from the high 24 bits of a word."""
+    return _F32(np.int32(x0 >> _U8)) * _F32(5.9604644775390625e-08)
+
+
+@scalar
+def open_unit_f32(x0):
+    """Uniform in (0, 1) (cell midpoints of the 2**-24 grid): safe to take a log of."""
+    return (_F32(np.int32(x0 >> _U8)) + _F32(0.5)) * _F32(5.9604644775390625e-08)
+
+
+@scalar
+def _bits53(x0, x1):
+    return np.int64((x0 << _U21) | (x1 >> _U11))
+
+
+@scalar
+def signed_unit_f64(x0, x1):
+    """Uniform in (-1, 1) from 53 bits (high 32 of ``x0``, high 21 of ``x1``)."""
+    return (np.float64(_bits53(x0, x1)) - 4503599627370495.5) * 2.220446049250313e-16
+
+
+@scalar
+def unit_f64(x0, x1):
+    """Uniform in [0, 1) on the 2**-53 grid."""
+    return np.float64(_bits53(x0, x1)) * 1.1102230246251565e-16
+
+
+@scalar
+def open_unit_f64(x0, x1):
+    """Uniform in (0, 1) (cell midpoints of the 2**-53 grid)."""
+    return (np.float64(_bits53(x0, x1)) + 0.5) * 1.1102230246251565e-16
+
+
+# ---------------------------------------------------------------------------
+# inverse normal CDF
+# ---------------------------------------------------------------------------
+
+# z = q * N(y) / D(y), y = -(1 - |q|)(1 + |q|) in (-1, 0], is the quantile
+# Phi^-1(1/2 + q P) of the normal truncated to [-2, 2]. A (5, 4) rational
+# minimax fit of N/D (relative error 1.2e-8, below float32 resolution; fitted
+# with mpmath reference values, see tests/test_transforms.py for the check
+# against scipy over all 2**24 inputs). Written in y rather than q**2 so that
+# (1 - |q|)(1 + |q|) is computed without cancellation near the bounds, and with
+# no log so the loop vectorizes. All terms have one sign on y <= 0: Horner has
+# no cancellation.
+_TN_A0 = _F32(1.999999976400213)
+_TN_A1 = _F32(-27.458553601810305)
+_TN_A2 = _F32(103.90343806303173)
+_TN_A3 = _F32(-109.10150751875008)
+_TN_A4 = _F32(18.449037829833447)
+_TN_A5 = _F32(0.6180556539982455)
+_TN_B1 = _F32(-15.439127866376174)
+_TN_B2 = _F32(69.86692210059522)
+_TN_B3 = _F32(-99.02387642883595)
+_TN_B4 = _F32(32.25520486602302)
+_ONE32 = _F32(1.0)
+_TWO32 = _F32(2.0)
+
+
+@scalar
+def trunc2_ppf_f32(q):
+    """Quantile of the standard normal truncated to [-2, 2], in float32.
+
+    ``q`` in (-1, 1) is the signed uniform variate; the result is
+    ``Phi^-1(1/2 + q * (Phi(2) - 1/2))`` with a maximum error of a few float32
+    ulps, clamped to [-2, 2] so rounding can never leave the support.
+    """
+    a = abs(q)
+    y = -((_ONE32 - a) * (_ONE32 + a))
+    num = ((((_TN_A5 * y + _TN_A4) * y + _TN_A3) * y + _TN_A2) * y + _TN_A1) * y + _TN_A0
+    den = (((_TN_B4 * y + _TN_B3) * y + _TN_B2) * y + _TN_B1) * y + _ONE32
+    z = q * (num / den)
+    return min(max(z, -_TWO32), _TWO32)
+
+
+@scalar
+def ndtri(p):
+    """Standard normal quantile Phi^-1(p) for p in (0, 1), float64.
+
+    Wichura's algorithm AS241 (PPND16, Applied Statistics 37 (1988) 477-484),
+    relative accuracy about 1e-16; the coefficients are those of CPython's
+    ``statistics.NormalDist.inv_cdf``.
+    """
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r
+                    + 6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r
+                  + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
+                + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) * q
+        den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r
+                    + 3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r
+                  + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
+                + 4.2313330701600911252e+1) * r + 1.0)
+        return num / den
+    r = p if q <= 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r = r - 1.6
+        num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r
+                    + 2.41780725177450611770e-1) * r + 1.27045825245236838258e+0) * r
+                  + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r
+                + 4.63033784615654529590e+0) * r + 1.42343711074968357734e+0)
+        den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r
+                    + 1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r
+                  + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r
+                + 2.05319162663775882187e+0) * r + 1.0)
+    else:
+        r = r - 5.0
+        num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
+                    + 1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r
+                  + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r
+                + 5.46378491116411436990e+0) * r + 6.65790464350110377720e+0)
+        den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r
+                    + 1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r
+                  + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r
+                + 5.99832206555887937690e-1) * r + 1.0)
+    x = num / den
+    return -x if q < 0.0 else x
+
+
+@scalar
+def trunc2_ppf_f64(q):
+    """Quantile of the standard normal truncated to [-2, 2], in float64.
+
+    Evaluated as ``-Phi^-1(1/2 - |q| P)`` with ``q``'s sign: the lower-tail
+    probability ``1/2 - |q| P`` is formed with one rounding (instead of
+    ``1/2 + |q| P`` near 1, whose rounding costs ~4 ulp of z near the bounds),
+    and the samples are exactly symmetric. Clamped to [-2, 2].
+    """
+    z = math.copysign(-ndtri(0.5 - abs(q) * HALF_MASS_2SIGMA), q)
+    return min(max(z, -2.0), 2.0)
+
+
+# ---------------------------------------------------------------------------
+# Box-Muller (the rejection method's normal proposal)
+# ---------------------------------------------------------------------------
+
+
+@scalar(inline=False)
+def box_muller_f32(u1, u2):
+    """Two independent standard normals from two (0, 1) uniforms, float32."""
+    r = math.sqrt(_F32(-2.0) * math.log(u1))
+    t = _F32(6.283185307179586) * u2
+    return r * math.cos(t), r * math.sin(t)
+
+
+@scalar(inline=False)
+def box_muller_f64(u1, u2):
+    """Two independent standard normals from two (0, 1) uniforms, float64."""
+    r = math.sqrt(-2.0 * math.log(u1))
+    t = 6.283185307179586 * u2
+    return r * math.cos(t), r * math.sin(t)
