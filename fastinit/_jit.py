@@ -19,9 +19,16 @@ Policy
 * scalar building blocks are inlined at Numba IR level (``inline="always"``):
   LLVM's own inliner declined to inline the ten unrolled Philox rounds into the
   lane loop, and a call in the loop body stops vectorization.
+* Numba only re-validates a cached function against *its own* source file, so
+  an edited transform in another module would leave stale machine code in
+  the cache. :func:`_drop_stale_cache` therefore keys the whole cache on a hash
+  of all of fastinit's sources and empties it when they change.
 * ``boundscheck=False`` (Numba's default) - the kernels compute every index from
   validated run descriptions.
 """
+import hashlib
+import os
+import pathlib
 import warnings
 
 import numba
@@ -64,3 +71,33 @@ def kernel(fn):
 def serial(fn):
     """Compile a serial helper loop (small inputs, edge elements, public utilities)."""
     return numba.njit(**_COMMON)(fn)
+
+
+def _drop_stale_cache():
+    """Delete fastinit's cached machine code if any package source changed.
+
+    Runs once at import, before anything is compiled. Best effort: when the
+    cache directory cannot be found or written, Numba's own rules apply.
+    """
+    package = pathlib.Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest = digest.hexdigest()
+    try:
+        probe = numba.njit(cache=True)(_drop_stale_cache)
+        cache_dir = pathlib.Path(probe._cache._cache_path)
+        marker = cache_dir / "fastinit-sources.sha256"
+        if marker.is_file() and marker.read_text() == digest:
+            return
+        for f in list(cache_dir.glob("*.nbi")) + list(cache_dir.glob("*.nbc")):
+            f.unlink(missing_ok=True)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f"fastinit-sources.{os.getpid()}.tmp"
+        tmp.write_text(digest)
+        tmp.replace(marker)
+    except (AttributeError, OSError):
+        pass
+
+
+_drop_stale_cache()

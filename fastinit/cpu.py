@@ -18,7 +18,10 @@ import numpy as np
 
 from ._jit import kernel, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
-from .samplers import sample, sample_element, uses_draw1
+from .samplers import (
+    NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32, TRUNC2_REJECT_F64,
+    UNIFORM_F32, UNIFORM_F64, sample, sample_element, uses_draw1,
+)
 
 #: Default number of 64-element groups per parallel work item (256 KiB of
 #: float32): large enough to amortize scheduling, small enough to balance.
@@ -32,7 +35,7 @@ _U1 = np.uint64(1)
 
 @kernel
 def _fill_run(out, first, k0, k1, kind, p0, p1, p2, chunk_groups):
-    numba.literally(kind)
+    numba.literally(kind)  # resolved at compile time by the _ENTRY callers
     count = np.uint64(out.size)
     first = np.uint64(first)
     k0 = np.uint64(k0)
@@ -82,6 +85,63 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
                 kind, k0, k1, b, np.uint64(3), x[3], y[3], p0, p1, p2)
 
 
+# One entry point per sampler kind. Each passes its kind as a global constant,
+# which Numba types as a literal, so _fill_run and the sampler dispatch are
+# compiled for exactly that kind (and only when first used). A runtime
+# ``numba.literally(kind)`` would do the same but costs ~8 ms of dispatcher
+# work on every call.
+@serial
+def _fill_trunc2_inv_f32(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, TRUNC2_INV_F32, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_trunc2_inv_f64(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, TRUNC2_INV_F64, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_trunc2_reject_f32(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, TRUNC2_REJECT_F32, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_trunc2_reject_f64(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, TRUNC2_REJECT_F64, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_normal_f32(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, NORMAL_F32, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_normal_f64(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, NORMAL_F64, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_uniform_f32(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, UNIFORM_F32, p0, p1, p2, chunk)
+
+
+@serial
+def _fill_uniform_f64(out, first, k0, k1, p0, p1, p2, chunk):
+    _fill_run(out, first, k0, k1, UNIFORM_F64, p0, p1, p2, chunk)
+
+
+_ENTRY = {
+    TRUNC2_INV_F32: _fill_trunc2_inv_f32,
+    TRUNC2_INV_F64: _fill_trunc2_inv_f64,
+    TRUNC2_REJECT_F32: _fill_trunc2_reject_f32,
+    TRUNC2_REJECT_F64: _fill_trunc2_reject_f64,
+    NORMAL_F32: _fill_normal_f32,
+    NORMAL_F64: _fill_normal_f64,
+    UNIFORM_F32: _fill_uniform_f32,
+    UNIFORM_F64: _fill_uniform_f64,
+}
+
+
 def fill_run(out, first, key, kind, params, chunk_groups=None):
     """Fill the 1-D contiguous array ``out`` with elements ``first .. first+out.size``.
 
@@ -102,8 +162,10 @@ def fill_run(out, first, key, kind, params, chunk_groups=None):
     if out.size == 0:
         return
     p0, p1, p2 = (float(p) for p in params)
-    _fill_run(out, np.uint64(first), np.uint64(key[0]), np.uint64(key[1]), kind,
-              p0, p1, p2, CHUNK_GROUPS if chunk_groups is None else int(chunk_groups))
+    chunk = CHUNK_GROUPS if chunk_groups is None else int(chunk_groups)
+    if chunk < 1:
+        raise ValueError(f"chunk_groups must be >= 1; got {chunk}")
+    _ENTRY[kind](out, np.uint64(first), np.uint64(key[0]), np.uint64(key[1]), p0, p1, p2, chunk)
 
 
 @kernel
