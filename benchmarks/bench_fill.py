@@ -15,7 +15,6 @@ compare rows with the "output only" row).
 """
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -85,9 +84,11 @@ JOBS = {
 
 
 def peak_rss_mib(code, n):
-    prog = ("import resource, numpy as np, fastinit\nfrom fastinit import cpu\n"
+    # VmHWM, not ru_maxrss: the latter is inherited across fork+exec, so a
+    # child of a big parent would report the parent's peak.
+    prog = ("import numpy as np, fastinit\nfrom fastinit import cpu\n"
             f"n = {n}\nfastinit.lecun_normal(seed=0)((64,))\n{code}\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / 1024
 
