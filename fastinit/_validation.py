@@ -5,9 +5,6 @@ import operator
 
 import numpy as np
 
-#: Output dtypes supported by the samplers.
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
 _MAX_ELEMENTS = 2**63 - 1
 
 
@@ -46,19 +43,6 @@ def _is_integer(x):
     return True
 
 
-def resolve_dtype(dtype, name="dtype"):
-    """``None`` -> float32; float32/float64 in any spelling -> that dtype."""
-    if dtype is None:
-        return FLOAT_DTYPES[0]
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{name} must be float32 or float64; got {dtype!r}") from None
-    if dt not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64; got {dt}")
-    return dt
-
-
 def finite_float(value, name):
     """``value`` as a finite Python float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -82,23 +66,3 @@ def choice(value, name, allowed):
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
-
-
-def writable_output(out, name="out"):
-    """Check ``out`` is a writable, C-contiguous float32/float64 NumPy array.
-
-    Non-contiguous arrays are refused rather than filled: the values of a
-    tensor are defined by flat C-order index, and writing them through strides
-    would hide a silent copy or a slow path. Pass a contiguous array and take
-    a view of it instead.
-    """
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray; got {type(out).__name__}")
-    if out.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64; got {out.dtype}")
-    if not out.flags.writeable:
-        raise ValueError(f"{name} is read-only")
-    if not out.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous (got strides {out.strides} for shape "
-                         f"{out.shape}); fill a contiguous array instead")
-    return out

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from . import cpu
-from ._validation import resolve_dtype
+from .dtypes import resolve_dtype
 from .initializers import LecunNormal
 from .transforms import TRUNC2_STD
 

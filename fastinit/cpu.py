@@ -1,17 +1,29 @@
 """Parallel CPU kernels: loops over runs of flat element indices.
 
-A *run* is ``count`` consecutive elements of a tensor starting at flat index
-``first``, written to ``out[0:count]``. Everything the package generates is one
-or more runs; the kernels know nothing about shapes, fans or initializers.
+A *run* is a stretch of consecutive flat indices of a tensor. Everything the
+package generates is a sequence of equally long runs - the whole tensor is one
+run, a region (shard) of it is one run per row of its outer dimensions, and a
+streamed file is written window by window - so a kernel needs only the
+description of the runs and a destination:
+
+* ``outer_len``, ``outer_start``, ``outer_stride`` (int64 arrays, one entry per
+  outer dimension): run ``r``, with mixed-radix digits ``d`` of ``r`` over
+  ``outer_len``, starts at flat index
+  ``inner_first + sum((outer_start + d) * outer_stride)``;
+* ``run_len``: elements per run;
+* ``out`` receives positions ``pos .. pos + out.size`` of the concatenated runs.
+
+The kernels know nothing about shapes, fans or initializers.
 
 Parallel Features
 -----------------
-Full 64-element groups (see :mod:`fastinit.philox`) are split into chunks of
-``chunk_groups`` groups and the chunks are spread over Numba's thread pool with
-``prange``; the at most 63 elements before the first and after the last full
-group are computed one by one. Because each element's value is a pure function
-of its index, the result is bit-identical for every thread count and chunk
-size.
+Long runs are split into chunks of ``chunk_groups`` 64-element groups (see
+:mod:`fastinit.philox`) spread over Numba's thread pool with ``prange``; many
+short runs are spread over the pool a run at a time. Partial groups at the
+ends of a span are computed as whole groups into a 64-element scratch buffer
+(or element by element when only a few are needed). Because each element's
+value is a pure function of its index, the result is bit-identical for every
+thread count, chunk size and split.
 """
 import numba
 import numpy as np
@@ -22,10 +34,15 @@ from .samplers import (
     NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32, TRUNC2_REJECT_F64,
     UNIFORM_F32, UNIFORM_F64, sample, sample_element, uses_draw1,
 )
+from .transforms import f32_bits_to_bf16_bits, f32_bits_to_f16_bits, order_key_16
 
 #: Default number of 64-element groups per parallel work item (256 KiB of
 #: float32): large enough to amortize scheduling, small enough to balance.
 CHUNK_GROUPS = 1024
+
+#: Below this many elements a partial group is computed element by element;
+#: above it, as a whole group (vectorized) into scratch space.
+_SCALAR_EDGE = 16
 
 _G = np.uint64(GROUP_ELEMENTS)
 _L = np.uint64(GROUP_BLOCKS)
@@ -33,40 +50,11 @@ _U0 = np.uint64(0)
 _U1 = np.uint64(1)
 
 
-@kernel
-def _fill_run(out, first, k0, k1, kind, p0, p1, p2, chunk_groups):
-    numba.literally(kind)  # resolved at compile time by the _ENTRY callers
-    count = np.uint64(out.size)
-    first = np.uint64(first)
-    k0 = np.uint64(k0)
-    k1 = np.uint64(k1)
-    end = first + count
-    g_begin = (first + _G - _U1) // _G
-    g_end = end // _G
-    if g_end <= g_begin:  # no full group: everything is an edge element
-        _fill_elements(out, first, first, end, k0, k1, kind, p0, p1, p2)
-        return
-    _fill_elements(out, first, first, g_begin * _G, k0, k1, kind, p0, p1, p2)
-    _fill_elements(out, first, g_end * _G, end, k0, k1, kind, p0, p1, p2)
-    chunk = np.uint64(chunk_groups)
-    n_chunks = np.int64((g_end - g_begin + chunk - _U1) // chunk)
-    for c in numba.prange(n_chunks):
-        ga = g_begin + np.uint64(c) * chunk
-        _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, p0, p1, p2)
-
-
-@serial
-def _fill_elements(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2):
-    # Edge elements one at a time. Kept out of _fill_run: inlined there, this
-    # loop made Numba compile the parallel section ~100x slower.
-    for i in range(i_begin, i_end):
-        out[i - first] = sample_element(kind, k0, k1, i, p0, p1, p2)
-
-
 @serial
 def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
     # The vectorized inner loop: 16 independent Philox lanes per group; word w
     # of lane j is element 64g + 16w + j, so each word is a unit-stride store.
+    # out[0] is flat element ``first``.
     for g in range(g_begin, g_end):
         o = g * _G - first
         b0 = g * _L
@@ -85,49 +73,140 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
                 kind, k0, k1, b, np.uint64(3), x[3], y[3], p0, p1, p2)
 
 
+@serial
+def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2):
+    # Elements i_begin..i_end (inside one group) into out[i - first].
+    n = i_end - i_begin
+    if n == 0:
+        return
+    if n < _SCALAR_EDGE:
+        for i in range(i_begin, i_end):
+            out[i - first] = sample_element(kind, k0, k1, i, p0, p1, p2)
+        return
+    g = i_begin // _G
+    scratch = np.empty(GROUP_ELEMENTS, out.dtype)
+    _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, p0, p1, p2)
+    a = i_begin - g * _G
+    out[i_begin - first:i_end - first] = scratch[a:a + n]
+
+
+@serial
+def _span_bounds(first, count):
+    end = first + count
+    g_begin = (first + _G - _U1) // _G
+    g_end = end // _G
+    head_end = min(end, g_begin * _G)
+    tail_begin = max(g_end * _G, head_end)
+    return end, g_begin, g_end, head_end, tail_begin
+
+
+@serial
+def _fill_span(out, first, k0, k1, kind, p0, p1, p2):
+    # Serial: flat elements first .. first + out.size into out.
+    end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
+    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2)
+    if g_end > g_begin:
+        _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2)
+
+
+@kernel
+def _fill_span_parallel(out, first, k0, k1, kind, p0, p1, p2, chunk):
+    # As _fill_span, with the full groups spread over the thread pool.
+    end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
+    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2)
+    if g_end > g_begin:
+        n_chunks = np.int64((g_end - g_begin + chunk - _U1) // chunk)
+        for c in numba.prange(n_chunks):
+            ga = g_begin + np.uint64(c) * chunk
+            _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, p0, p1, p2)
+
+
+@serial
+def _run_first(r, outer_len, outer_start, outer_stride, inner_first):
+    first = inner_first
+    for d in range(outer_len.size - 1, -1, -1):
+        n = np.uint64(outer_len[d])
+        first += (np.uint64(outer_start[d]) + r % n) * np.uint64(outer_stride[d])
+        r //= n
+    return first
+
+
+@kernel
+def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
+               k0, k1, kind, p0, p1, p2, chunk_groups, threads):
+    numba.literally(kind)  # resolved at compile time by the _ENTRY callers
+    pos = np.uint64(pos)
+    run_len = np.uint64(run_len)
+    inner_first = np.uint64(inner_first)
+    k0 = np.uint64(k0)
+    k1 = np.uint64(k1)
+    chunk = np.uint64(chunk_groups)
+    pos_end = pos + np.uint64(out.size)
+    r_begin = pos // run_len
+    r_end = (pos_end + run_len - _U1) // run_len
+    if run_len >= chunk * _G or r_end - r_begin < np.uint64(4 * threads):
+        # Few or long runs: one after the other, each split over the threads.
+        for r in range(r_begin, r_end):
+            a = max(pos, r * run_len)
+            b = min(pos_end, (r + _U1) * run_len)
+            first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
+            _fill_span_parallel(out[a - pos:b - pos], first + (a - r * run_len),
+                                k0, k1, kind, p0, p1, p2, chunk)
+    else:
+        # Many short runs: the runs themselves are the parallel work items.
+        for ri in numba.prange(np.int64(r_end - r_begin)):
+            r = r_begin + np.uint64(ri)
+            a = max(pos, r * run_len)
+            b = min(pos_end, (r + _U1) * run_len)
+            first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
+            _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind, p0, p1, p2)
+
+
 # One entry point per sampler kind. Each passes its kind as a global constant,
-# which Numba types as a literal, so _fill_run and the sampler dispatch are
-# compiled for exactly that kind (and only when first used). A runtime
-# ``numba.literally(kind)`` would do the same but costs ~8 ms of dispatcher
-# work on every call.
+# which Numba types as a literal, so _fill_runs and the sampler dispatch are
+# compiled for exactly that kind (and only when first used). Calling
+# _fill_runs from Python with ``numba.literally`` would do the same but costs
+# ~8 ms of dispatcher work on every call.
 @serial
-def _fill_trunc2_inv_f32(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, TRUNC2_INV_F32, p0, p1, p2, chunk)
-
-
-@serial
-def _fill_trunc2_inv_f64(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, TRUNC2_INV_F64, p0, p1, p2, chunk)
+def _fill_trunc2_inv_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F32, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_trunc2_reject_f32(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, TRUNC2_REJECT_F32, p0, p1, p2, chunk)
+def _fill_trunc2_inv_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F64, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_trunc2_reject_f64(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, TRUNC2_REJECT_F64, p0, p1, p2, chunk)
+def _fill_trunc2_reject_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F32, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_normal_f32(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, NORMAL_F32, p0, p1, p2, chunk)
+def _fill_trunc2_reject_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F64, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_normal_f64(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, NORMAL_F64, p0, p1, p2, chunk)
+def _fill_normal_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F32, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_uniform_f32(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, UNIFORM_F32, p0, p1, p2, chunk)
+def _fill_normal_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F64, p0, p1, p2, chunk, threads)
 
 
 @serial
-def _fill_uniform_f64(out, first, k0, k1, p0, p1, p2, chunk):
-    _fill_run(out, first, k0, k1, UNIFORM_F64, p0, p1, p2, chunk)
+def _fill_uniform_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F32, p0, p1, p2, chunk, threads)
+
+
+@serial
+def _fill_uniform_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F64, p0, p1, p2, chunk, threads)
 
 
 _ENTRY = {
@@ -141,31 +220,95 @@ _ENTRY = {
     UNIFORM_F64: _fill_uniform_f64,
 }
 
+_NO_OUTER = np.zeros(0, np.int64)
 
-def fill_run(out, first, key, kind, params, chunk_groups=None):
-    """Fill the 1-D contiguous array ``out`` with elements ``first .. first+out.size``.
+
+class Runs:
+    """Equal-length runs of flat indices (see the module docstring).
+
+    Parameters
+    ----------
+    inner_first : int
+        Flat index where run 0 starts (before the outer offsets).
+    run_len : int
+        Elements per run (>= 1).
+    outer_len, outer_start, outer_stride : sequences of int, optional
+        The outer dimensions enumerating the runs; empty for a single run.
+    """
+
+    __slots__ = ("inner_first", "run_len", "outer_len", "outer_start", "outer_stride", "size")
+
+    def __init__(self, inner_first, run_len, outer_len=(), outer_start=(), outer_stride=()):
+        self.inner_first = int(inner_first)
+        self.run_len = int(run_len)
+        self.outer_len = np.asarray(outer_len, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
+        self.outer_start = np.asarray(outer_start, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
+        self.outer_stride = np.asarray(outer_stride, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
+        self.size = self.run_len * int(np.prod(self.outer_len, dtype=object)) if len(outer_len) \
+            else self.run_len
+
+    @classmethod
+    def contiguous(cls, first, count):
+        """The single run ``first .. first + count``."""
+        return cls(first, count)
+
+
+def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
+    """Fill the 1-D contiguous ``out`` with positions ``pos .. pos + out.size`` of ``runs``.
 
     Parameters
     ----------
     out : numpy.ndarray, 1-D, C-contiguous, float32 or float64 matching ``kind``
-    first : int
-        Flat index of ``out[0]`` in the tensor (0 <= first < 2**64 - out.size).
+    runs : Runs
     key : (int, int)
         Philox key words.
     kind : int
         Sampler kind (:mod:`fastinit.samplers`).
     params : (float, float, float)
         The kind's parameters.
+    pos : int
+        Position of ``out[0]`` in the concatenated runs.
     chunk_groups : int, optional
         Groups per parallel work item; results never depend on it.
     """
     if out.size == 0:
         return
-    p0, p1, p2 = (float(p) for p in params)
+    if pos < 0 or pos + out.size > runs.size:
+        raise ValueError(f"positions {pos}..{pos + out.size} are outside the {runs.size} of the runs")
     chunk = CHUNK_GROUPS if chunk_groups is None else int(chunk_groups)
     if chunk < 1:
         raise ValueError(f"chunk_groups must be >= 1; got {chunk}")
-    _ENTRY[kind](out, np.uint64(first), np.uint64(key[0]), np.uint64(key[1]), p0, p1, p2, chunk)
+    p0, p1, p2 = (float(p) for p in params)
+    _ENTRY[kind](out, np.uint64(pos), runs.outer_len, runs.outer_start, runs.outer_stride,
+                 np.uint64(runs.inner_first), np.uint64(runs.run_len),
+                 np.uint64(key[0]), np.uint64(key[1]), p0, p1, p2, chunk, numba.get_num_threads())
+
+
+def fill_run(out, first, key, kind, params, chunk_groups=None):
+    """Fill the 1-D contiguous ``out`` with flat elements ``first .. first + out.size``."""
+    if out.size:
+        fill_runs(out, Runs.contiguous(first, out.size), key, kind, params, 0, chunk_groups)
+
+
+@kernel
+def _narrow(src_bits, dst, to_bf16, lo_key, hi_key):
+    # float32 bits -> float16 / bfloat16 bits, rounded to nearest even, then
+    # clamped into [lo, hi] (keys of the bounds already in the target format).
+    for i in numba.prange(src_bits.size):
+        u = np.uint32(src_bits[i])
+        h = f32_bits_to_bf16_bits(u) if to_bf16 else f32_bits_to_f16_bits(u)
+        k = order_key_16(h)
+        if k > hi_key:
+            h = np.uint16(hi_key) if hi_key >= 0 else np.uint16(0x8000 | -hi_key)
+        elif k < lo_key:
+            h = np.uint16(lo_key) if lo_key >= 0 else np.uint16(0x8000 | -lo_key)
+        dst[i] = h
+
+
+def narrow(src, dst_bits, to_bf16, lo_key, hi_key):
+    """Round float32 ``src`` into 16-bit floats (``dst_bits``, uint16) and clamp
+    them to the bounds whose order keys are ``lo_key``/``hi_key``."""
+    _narrow(src.view(np.uint32), dst_bits, bool(to_bf16), int(lo_key), int(hi_key))
 
 
 @kernel

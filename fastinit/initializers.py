@@ -23,10 +23,11 @@ import math
 import numpy as np
 
 from . import cpu
-from ._validation import (
-    choice, finite_float, normalize_shape, positive_float, resolve_dtype, writable_output,
-)
+from ._validation import choice, finite_float, normalize_shape, positive_float
+from .buffers import as_output_array
+from .dtypes import bound_keys, compute_dtype, is_16bit, resolve_dtype
 from .fans import compute_fans
+from .regions import normalize_region, region_runs
 from .samplers import (
     NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
     TRUNC2_REJECT_F64, UNIFORM_F32, UNIFORM_F64,
@@ -54,21 +55,30 @@ _KINDS = {
 }
 
 
-class Initializer:
-    """Base class: ``init(shape, dtype=None)`` and ``init.fill(out)``.
+#: 16-bit outputs are computed in float32 windows of this many elements
+#: (4 MiB of scratch), then rounded into the output.
+NARROW_WINDOW = 1 << 20
 
-    Subclasses implement :meth:`_write` (fill a flat array with the tensor of
-    ``shape``) and :meth:`get_config`.
+
+class Initializer:
+    """Base class: ``init(shape, dtype=None, region=None)`` and ``init.fill(out)``.
+
+    Subclasses implement :meth:`_generate` (write positions ``pos ..`` of the
+    runs of a tensor of ``shape`` into a flat array) and :meth:`get_config`.
     """
 
-    def __call__(self, shape, dtype=None):
-        """Return a new C-contiguous array of ``shape`` filled with this initializer.
+    def __call__(self, shape, dtype=None, region=None):
+        """Return a new C-contiguous array filled with this initializer.
 
         Parameters
         ----------
         shape : int or sequence of int
-            Shape of the tensor; fans are computed from it.
-        dtype : float32 (default) or float64, optional
+            Shape of the *full* tensor; fans are computed from it.
+        dtype : float32 (default), float64, float16 or "bfloat16", optional
+        region : tuple of slices (step 1) and ints, optional
+            Generate only ``init(shape, dtype)[region]`` (NumPy basic indexing,
+            e.g. ``np.s_[1024:2048, :]``), bit for bit, at a cost proportional
+            to the region's size.
 
         Returns
         -------
@@ -76,31 +86,53 @@ class Initializer:
         """
         shape = normalize_shape(shape)
         dtype = resolve_dtype(dtype)
-        out = np.empty(shape, dtype)
+        starts, stops, result_shape = normalize_region(region, shape)
+        self._check_region(region)
+        out = np.empty(result_shape, dtype)
         # The parallel kernel is the first to touch the fresh pages, so page
         # faults are spread over all threads too.
-        self._write(out.reshape(-1), shape)
+        self._generate(out.reshape(-1), shape, region_runs(shape, starts, stops))
         return out
 
-    def fill(self, out):
-        """Fill ``out`` in place with the values ``self(out.shape, out.dtype)`` returns.
+    def fill(self, out, shape=None, region=None):
+        """Fill ``out`` in place with ``self(shape, out.dtype, region)``'s values.
 
         Parameters
         ----------
-        out : numpy.ndarray
-            Writable, C-contiguous, float32 or float64. Non-contiguous arrays are
-            refused with ``ValueError`` (nothing is written).
+        out : array-like buffer
+            Writable and C-contiguous: a NumPy array or memmap, a CPU DLPack
+            tensor (``torch.Tensor``, bfloat16 included), an object with
+            ``__array_interface__`` or the buffer protocol; float32, float64,
+            float16 or bfloat16. Non-contiguous arrays are refused with
+            ``ValueError``. Nothing is written unless every check passes.
+        shape : sequence of int, optional
+            The full tensor's shape (default ``out.shape``).
+        region : optional
+            The part of the full tensor that ``out`` holds (see ``__call__``);
+            ``out.shape`` must be the region's shape.
 
         Returns
         -------
-        numpy.ndarray
-            ``out``.
+        The ``out`` object.
         """
-        writable_output(out)
-        self._write(out.reshape(-1), out.shape)
+        arr = as_output_array(out)
+        if shape is None:
+            if region is not None:
+                raise ValueError("region needs shape=, the shape of the full tensor")
+            shape = arr.shape
+        shape = normalize_shape(shape)
+        starts, stops, result_shape = normalize_region(region, shape)
+        self._check_region(region)
+        if arr.shape != result_shape:
+            raise ValueError(f"out has shape {arr.shape}, but the region of a {shape} tensor "
+                             f"has shape {result_shape}")
+        self._generate(arr.reshape(-1), shape, region_runs(shape, starts, stops))
         return out
 
-    def _write(self, flat, shape):
+    def _check_region(self, region):
+        """Hook for initializers that cannot generate regions."""
+
+    def _generate(self, flat, shape, runs, pos=0):
         raise NotImplementedError
 
     def get_config(self):
@@ -126,24 +158,38 @@ class _RandomInitializer(Initializer):
         self._key = key_from_seed(self._seed_sequence)
 
     def _sampler(self, shape, dtype):
-        """Return ``(kind, params)`` for a tensor of ``shape`` and ``dtype``."""
+        """Return ``(kind, params, (low, high, high_inclusive))`` for a tensor of
+        ``shape`` computed in ``dtype`` (float32 or float64); the bounds are
+        those of the distribution's support."""
         raise NotImplementedError
 
-    def _write(self, flat, shape):
-        kind, params = self._sampler(shape, flat.dtype)
-        cpu.fill_run(flat, 0, self._key, kind, params)
+    def _generate(self, flat, shape, runs, pos=0):
+        kind, params, bounds = self._sampler(shape, compute_dtype(flat.dtype))
+        if not is_16bit(flat.dtype):
+            cpu.fill_runs(flat, runs, self._key, kind, params, pos)
+            return
+        lo_key, hi_key = bound_keys(flat.dtype, *bounds)
+        bits = flat.view(np.uint16)
+        scratch = np.empty(min(flat.size, NARROW_WINDOW), np.float32)
+        for a in range(0, flat.size, NARROW_WINDOW):
+            b = min(a + NARROW_WINDOW, flat.size)
+            cpu.fill_runs(scratch[:b - a], runs, self._key, kind, params, pos + a)
+            cpu.narrow(scratch[:b - a], bits[a:b], flat.dtype.name == "bfloat16", lo_key, hi_key)
 
 
 def _normal_sampler(distribution, method, dtype, mean, stddev):
     """Sampler for a normal (``stddev`` before truncation) centred on ``mean``;
     a truncated one is cut at mean -+ 2 stddev."""
-    return _KINDS[distribution, method, dtype], (mean, stddev, 0.0)
+    kind = _KINDS[distribution, method, dtype]
+    if distribution == "truncated_normal":
+        return kind, (mean, stddev, 0.0), (mean - 2 * stddev, mean + 2 * stddev, True)
+    return kind, (mean, stddev, 0.0), (-math.inf, math.inf, True)
 
 
 def _uniform_sampler(dtype, low, high):
     """Sampler for U[low, high) in ``dtype``: never returns ``high`` after rounding."""
     below_high = np.nextafter(dtype.type(high), dtype.type(-np.inf))
-    return _KINDS["uniform", None, dtype], (low, high - low, float(below_high))
+    return _KINDS["uniform", None, dtype], (low, high - low, float(below_high)), (low, high, False)
 
 
 class VarianceScaling(_RandomInitializer):
@@ -319,8 +365,12 @@ class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = finite_float(value, "value")
 
-    def _write(self, flat, shape):
-        cpu.fill_constant(flat, self.value)
+    def _generate(self, flat, shape, runs, pos=0):
+        if is_16bit(flat.dtype):
+            cpu.fill_constant(flat.view(np.uint16),
+                              np.asarray(self.value, np.float32).astype(flat.dtype).view(np.uint16))
+        else:
+            cpu.fill_constant(flat, self.value)
 
     def get_config(self):
         return {"value": self.value}

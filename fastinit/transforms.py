@@ -205,3 +205,55 @@ def box_muller_f64(u1, u2):
     r = math.sqrt(-2.0 * math.log(u1))
     t = 6.283185307179586 * u2
     return r * math.cos(t), r * math.sin(t)
+
+
+# ---------------------------------------------------------------------------
+# float32 -> 16-bit floats (integer arithmetic on the bits: Numba has no CPU
+# float16, and NumPy no bfloat16)
+# ---------------------------------------------------------------------------
+
+
+@scalar
+def f32_bits_to_f16_bits(u):
+    """IEEE binary16 bits of the float32 with bits ``u``, rounded to nearest even.
+
+    Handles zeros, subnormal results, overflow to infinity and NaN.
+    """
+    u = np.uint32(u)
+    sign = np.uint16((u >> np.uint32(16)) & np.uint32(0x8000))
+    a = u & np.uint32(0x7FFFFFFF)
+    if a >= np.uint32(0x7F800000):  # inf or NaN
+        return sign | (np.uint16(0x7E00) if a > np.uint32(0x7F800000) else np.uint16(0x7C00))
+    if a >= np.uint32(0x47800000):  # >= 2**16: overflows binary16
+        return sign | np.uint16(0x7C00)
+    if a < np.uint32(0x38800000):  # below 2**-14: a subnormal (or zero) result
+        if a < np.uint32(0x33000000):  # <= 2**-25 rounds to zero
+            return sign
+        e = a >> np.uint32(23)
+        m = (a & np.uint32(0x7FFFFF)) | np.uint32(0x800000)
+        s = np.uint32(126) - e
+        h = m >> s
+        rem = m & ((np.uint32(1) << s) - np.uint32(1))
+        half = np.uint32(1) << (s - np.uint32(1))
+        if rem > half or (rem == half and (h & np.uint32(1)) == np.uint32(1)):
+            h += np.uint32(1)
+        return sign | np.uint16(h)
+    h = (a - np.uint32(0x38000000)) >> np.uint32(13)
+    rem = a & np.uint32(0x1FFF)
+    if rem > np.uint32(0x1000) or (rem == np.uint32(0x1000) and (h & np.uint32(1)) == np.uint32(1)):
+        h += np.uint32(1)  # a carry into the exponent is the correct result
+    return sign | np.uint16(h)
+
+
+@scalar
+def f32_bits_to_bf16_bits(u):
+    """bfloat16 bits of the (finite) float32 with bits ``u``, rounded to nearest even."""
+    u = np.uint32(u)
+    return np.uint16((u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+
+
+@scalar
+def order_key_16(h):
+    """An int64 that orders 16-bit float bit patterns (binary16 or bfloat16) by value."""
+    mag = np.int64(h & np.uint16(0x7FFF))
+    return -mag if (h & np.uint16(0x8000)) else mag

@@ -18,4 +18,4 @@ def test_bad_arguments_give_one_line_and_nonzero_exit():
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "--elements must be >= 1" in r.stderr
     r = run("demo", "--dtype", "int8")
-    assert r.returncode == 2 and "dtype must be float32 or float64" in r.stderr
+    assert r.returncode == 2 and "dtype must be float32, float64" in r.stderr

@@ -1,0 +1,85 @@
+"""Output dtypes: float32, float64, and the 16-bit float16 / bfloat16.
+
+16-bit outputs are computed in float32 and rounded once (to nearest even);
+values that rounding would carry past a bound of the distribution are set to
+the last representable value inside it, so no value ever lies outside the
+truncation bounds (or reaches the excluded upper end of a uniform).
+bfloat16 comes from the optional ``ml_dtypes`` package (the dtype JAX and
+TensorFlow use with NumPy); ask for it as ``"bfloat16"`` or ``ml_dtypes.bfloat16``.
+"""
+import math
+
+import numpy as np
+
+FLOAT32 = np.dtype(np.float32)
+FLOAT64 = np.dtype(np.float64)
+FLOAT16 = np.dtype(np.float16)
+
+_ALLOWED = "float32, float64, float16 or bfloat16"
+
+
+def bfloat16():
+    """The ml_dtypes bfloat16 dtype, or None when ml_dtypes is not installed."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def resolve_dtype(dtype, name="dtype"):
+    """``None`` -> float32; a supported float dtype in any spelling -> its numpy dtype."""
+    if dtype is None:
+        return FLOAT32
+    if isinstance(dtype, str) and dtype == "bfloat16" or getattr(dtype, "__name__", None) == "bfloat16":
+        bf16 = bfloat16()
+        if bf16 is None:
+            raise TypeError(f"{name} bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
+        return bf16
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be {_ALLOWED}; got {dtype!r}") from None
+    if dt in (FLOAT32, FLOAT64, FLOAT16) or dt == bfloat16():
+        return dt
+    raise TypeError(f"{name} must be {_ALLOWED}; got {dt}")
+
+
+def is_supported(dt):
+    return dt in (FLOAT32, FLOAT64, FLOAT16) or (dt.name == "bfloat16" and dt == bfloat16())
+
+
+def compute_dtype(dt):
+    """The dtype samples are computed in before any rounding."""
+    return FLOAT64 if dt == FLOAT64 else FLOAT32
+
+
+def is_16bit(dt):
+    return dt.itemsize == 2
+
+
+def _key(bits):
+    mag = int(bits) & 0x7FFF
+    return -mag if int(bits) & 0x8000 else mag
+
+
+def _bits(dt, x):
+    return int(np.asarray(x, np.float32).astype(dt).view(np.uint16))
+
+
+def _value(dt, key):
+    bits = key if key >= 0 else 0x8000 | -key
+    return float(np.array(bits, np.uint16).view(dt).astype(np.float64))
+
+
+def bound_keys(dt, low, high, high_inclusive=True):
+    """Order keys (see :func:`fastinit.transforms.order_key_16`) of the smallest
+    16-bit value >= ``low`` and the largest <= ``high`` (< ``high`` when
+    ``high_inclusive`` is false); infinite bounds give the infinities' keys."""
+    lo = -0x7C00 if low == -math.inf else _key(_bits(dt, low))
+    hi = 0x7C00 if high == math.inf else _key(_bits(dt, high))
+    while _value(dt, lo) < low:
+        lo += 1
+    while _value(dt, hi) > high or (not high_inclusive and _value(dt, hi) >= high):
+        hi -= 1
+    return lo, hi
