@@ -15,6 +15,7 @@ from .initializers import (
     LecunUniform, Ones, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros, get,
 )
 from .philox import philox4x32_10
+from .streaming import load_spec, save_checkpoint, save_npy, tensor_seed
 
 __version__ = "0.1.0"
 
@@ -40,4 +41,5 @@ __all__ = [
     "Zeros", "Ones", "Constant", "get", "philox4x32_10", "variance_scaling", "lecun_normal",
     "lecun_uniform", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant",
+    "save_npy", "save_checkpoint", "load_spec", "tensor_seed",
 ]

@@ -2,9 +2,19 @@
 
 ``fastinit`` (or ``python -m fastinit``) with no arguments runs the demo:
 a 1e9-element ``lecun_normal`` tensor, its throughput and summary statistics.
+
+    fastinit sample lecun_normal --shape 32768 32768 --seed 0 --dtype float32 --out w.npy
+    fastinit sample truncated_normal --shape 1000 --stddev 0.02 --region 100:200 --out t.npy
+    fastinit checkpoint examples/small_transformer.json --seed 0 --out model.safetensors
+
+Initializer parameters are passed as options (``--scale 2 --mode fan_out``);
+values are read as JSON where possible (numbers), else as strings. Errors
+print one line and exit with status 2, leaving no output file.
 """
 import argparse
+import json
 import math
+import os
 import sys
 import time
 
@@ -13,7 +23,8 @@ import numpy as np
 
 from . import cpu
 from .dtypes import resolve_dtype
-from .initializers import LecunNormal
+from .initializers import LecunNormal, get
+from .streaming import save_checkpoint, save_npy
 from .transforms import TRUNC2_STD
 
 
@@ -62,6 +73,66 @@ def _demo(args):
     return 0
 
 
+def parse_region(text):
+    """``"0:100,5,:"`` -> ``(slice(0, 100), 5, slice(None))``."""
+    region = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if ":" in part:
+                a, _, b = part.partition(":")
+                region.append(slice(int(a) if a.strip() else None, int(b) if b.strip() else None))
+            else:
+                region.append(int(part))
+        except ValueError:
+            raise ValueError(f"--region entry {part!r} must be an int or start:stop") from None
+    return tuple(region)
+
+
+def _initializer_params(extra):
+    """``["--scale", "2", "--mode", "fan_out"]`` -> ``{"scale": 2, "mode": "fan_out"}``."""
+    params = {}
+    it = iter(extra)
+    for token in it:
+        if not token.startswith("--") or len(token) < 3:
+            raise ValueError(f"unexpected argument {token!r}")
+        key = token[2:].replace("-", "_")
+        if "=" in key:
+            key, value = key.split("=", 1)
+        else:
+            value = next(it, None)
+            if value is None:
+                raise ValueError(f"option --{key} needs a value")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def _sample(args, extra):
+    params = _initializer_params(extra)
+    if args.seed is not None:
+        params["seed"] = args.seed
+    try:
+        init = get({"class_name": args.initializer, "config": params})
+    except TypeError as e:  # an unknown keyword argument
+        raise ValueError(f"bad parameters for {args.initializer}: {e}") from None
+    region = parse_region(args.region) if args.region else None
+    seconds = save_npy(args.out, init, args.shape, args.dtype, region,
+                       progress=not args.no_progress)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e9:.3f} GB) in {seconds:.2f} s")
+    return 0
+
+
+def _checkpoint(args, extra):
+    if extra:
+        raise ValueError(f"unexpected arguments {' '.join(extra)}")
+    seconds = save_checkpoint(args.out, args.spec, args.seed, progress=not args.no_progress)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e9:.3f} GB) in {seconds:.2f} s")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="fastinit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
@@ -70,19 +141,39 @@ def build_parser():
     demo.add_argument("--dtype", default="float32", help="float32 (default) or float64")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--threads", type=int, default=0, help="Numba threads (default: all)")
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=lambda args, extra: _demo(args))
+
+    sample = sub.add_parser("sample", help="write one initialized tensor to a .npy file",
+                            description="Extra --name value options are the initializer's parameters.")
+    sample.add_argument("initializer", help="initializer name, e.g. lecun_normal, truncated_normal")
+    sample.add_argument("--shape", type=int, nargs="+", required=True)
+    sample.add_argument("--seed", type=int, default=None)
+    sample.add_argument("--dtype", default="float32")
+    sample.add_argument("--region", help="e.g. 0:1024,: (start:stop or an index per dimension)")
+    sample.add_argument("--out", required=True, help="output .npy path")
+    sample.add_argument("--no-progress", action="store_true")
+    sample.set_defaults(func=_sample)
+
+    ckpt = sub.add_parser("checkpoint", help="write a .safetensors checkpoint from a JSON spec")
+    ckpt.add_argument("spec", help="JSON spec (see fastinit.load_spec)")
+    ckpt.add_argument("--seed", type=int, required=True)
+    ckpt.add_argument("--out", required=True, help="output .safetensors path")
+    ckpt.add_argument("--no-progress", action="store_true")
+    ckpt.set_defaults(func=_checkpoint)
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command is None:
-        args = parser.parse_args(["demo"])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, extra = parser.parse_known_args(argv or ["demo"])
+    if args.command != "sample" and args.command != "checkpoint" and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return args.func(args)
-    except (ValueError, TypeError, MemoryError) as e:
-        print(f"fastinit: error: {e}", file=sys.stderr)
+        return args.func(args, extra)
+    except (ValueError, TypeError, MemoryError, OSError) as e:
+        msg = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.filename else str(e)
+        print(f"fastinit: error: {msg}", file=sys.stderr)
         return 2
 
 

@@ -132,6 +132,10 @@ class Initializer:
     def _check_region(self, region):
         """Hook for initializers that cannot generate regions."""
 
+    def with_seed(self, seed):
+        """The same initializer with another seed (itself if it draws nothing)."""
+        return self
+
     def _generate(self, flat, shape, runs, pos=0):
         raise NotImplementedError
 
@@ -156,6 +160,9 @@ class _RandomInitializer(Initializer):
         self._seed_sequence = seed_sequence(seed)
         self.seed = seed
         self._key = key_from_seed(self._seed_sequence)
+
+    def with_seed(self, seed):
+        return type(self).from_config(dict(self.get_config(), seed=seed))
 
     def _sampler(self, shape, dtype):
         """Return ``(kind, params, (low, high, high_inclusive))`` for a tensor of
