@@ -11,8 +11,9 @@ Every value is a pure function of (seed, flat element index, parameters): see
 :mod:`fastinit.philox` for the compatibility guarantee.
 """
 from .initializers import (
-    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Initializer, LecunNormal,
-    LecunUniform, Ones, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, Zeros, get,
+    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer, LecunNormal,
+    LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
+    Zeros, get,
 )
 from .philox import philox4x32_10
 from .streaming import load_spec, save_checkpoint, save_npy, tensor_seed
@@ -34,12 +35,14 @@ random_uniform = RandomUniform
 zeros = Zeros
 ones = Ones
 constant = Constant
+identity = Identity
+orthogonal = Orthogonal
 
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "get", "philox4x32_10", "variance_scaling", "lecun_normal",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "variance_scaling", "lecun_normal",
     "lecun_uniform", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-    "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant",
+    "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant", "identity", "orthogonal",
     "save_npy", "save_checkpoint", "load_spec", "tensor_seed",
 ]

@@ -252,6 +252,21 @@ class Runs:
         """The single run ``first .. first + count``."""
         return cls(first, count)
 
+    def positions(self, flat):
+        """Positions of the flat indices ``flat`` in the concatenated runs, -1
+        for indices the runs do not contain (vectorized, NumPy)."""
+        rem = np.asarray(flat, np.int64)
+        pos = np.zeros(rem.shape, np.int64)
+        inside = np.ones(rem.shape, bool)
+        for n, start, stride in zip(self.outer_len, self.outer_start, self.outer_stride):
+            q, rem = np.divmod(rem, stride)
+            i = q - start
+            inside &= (i >= 0) & (i < n)
+            pos = pos * n + i
+        j = rem - self.inner_first
+        inside &= (j >= 0) & (j < self.run_len)
+        return np.where(inside, pos * self.run_len + j, -1)
+
 
 def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
     """Fill the 1-D contiguous ``out`` with positions ``pos .. pos + out.size`` of ``runs``.

@@ -26,7 +26,7 @@ from . import cpu
 from ._validation import choice, finite_float, normalize_shape, positive_float
 from .buffers import as_output_array
 from .dtypes import bound_keys, compute_dtype, is_16bit, resolve_dtype
-from .fans import compute_fans
+from .fans import LAYOUTS, compute_fans, validate_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
     NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
@@ -38,7 +38,7 @@ from .transforms import TRUNC2_STD
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal",
-    "RandomUniform", "Zeros", "Ones", "Constant", "get",
+    "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get",
 ]
 
 TRUNCATED_NORMAL_METHODS = ("inverse_cdf", "rejection")
@@ -223,13 +223,19 @@ class VarianceScaling(_RandomInitializer):
         one uniform through the inverse CDF (default, vectorized, fastest), or
         Box-Muller normals rejected outside +-2 stddev (retries use counters
         reserved for the element, so values stay a pure function of the index).
+    layout : {"keras", "torch"}
+        How fans are read from the shape: Keras ``(*kernel, in, out)`` or
+        PyTorch ``(out, in, *kernel)``; see :mod:`fastinit.fans`.
+    in_axis, out_axis, batch_axis : int or sequence of int, optional
+        JAX-style explicit axes; any of them overrides ``layout``.
     """
 
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 method="inverse_cdf"):
+                 method="inverse_cdf", layout="keras", in_axis=None, out_axis=None,
+                 batch_axis=None):
         self.scale = positive_float(scale, "scale")
         self.mode = choice(mode.lower() if isinstance(mode, str) else mode, "mode", self._MODES)
         if isinstance(distribution, str):
@@ -238,10 +244,17 @@ class VarianceScaling(_RandomInitializer):
                 distribution = "truncated_normal"
         self.distribution = choice(distribution, "distribution", self._DISTRIBUTIONS)
         self.method = choice(method, "method", TRUNCATED_NORMAL_METHODS)
+        self.layout = choice(layout, "layout", LAYOUTS)
+        self.in_axis, self.out_axis, self.batch_axis = validate_axes(in_axis, out_axis, batch_axis)
         super().__init__(seed)
 
+    def _fan_config(self):
+        return {"layout": self.layout, "in_axis": _listed(self.in_axis),
+                "out_axis": _listed(self.out_axis), "batch_axis": _listed(self.batch_axis)}
+
     def _sampler(self, shape, dtype):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.layout, self.in_axis, self.out_axis,
+                                       self.batch_axis)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         s = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -254,7 +267,12 @@ class VarianceScaling(_RandomInitializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed, "method": self.method}
+                "seed": self.seed, "method": self.method, **self._fan_config()}
+
+
+def _listed(axes):
+    """Axes as stored (tuple or None) -> JSON-friendly config value."""
+    return None if axes is None else list(axes)
 
 
 class _VarianceScalingPreset(VarianceScaling):
@@ -262,12 +280,14 @@ class _VarianceScalingPreset(VarianceScaling):
 
     _preset = None  # (scale, mode, distribution)
 
-    def __init__(self, seed=None, method="inverse_cdf"):
+    def __init__(self, seed=None, method="inverse_cdf", layout="keras", in_axis=None,
+                 out_axis=None, batch_axis=None):
         scale, mode, distribution = self._preset
-        super().__init__(scale, mode, distribution, seed=seed, method=method)
+        super().__init__(scale, mode, distribution, seed=seed, method=method, layout=layout,
+                         in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
 
     def get_config(self):
-        return {"seed": self.seed, "method": self.method}
+        return {"seed": self.seed, "method": self.method, **self._fan_config()}
 
 
 class LecunNormal(_VarianceScalingPreset):
@@ -403,12 +423,96 @@ class Ones(Constant):
         return {}
 
 
+class Identity(Initializer):
+    """``gain`` times the identity matrix (Keras ``Identity``); 2-D shapes only,
+    rectangular allowed (ones on the main diagonal). Regions and streaming work:
+    each element is still a function of its position alone."""
+
+    def __init__(self, gain=1.0):
+        self.gain = finite_float(gain, "gain")
+
+    def _generate(self, flat, shape, runs, pos=0):
+        if len(shape) != 2:
+            raise ValueError(f"Identity needs a 2-D shape; got {shape}")
+        cpu.fill_constant(flat.view(np.uint16) if is_16bit(flat.dtype) else flat,
+                          _as_stored(0.0, flat.dtype))
+        k = np.arange(min(shape), dtype=np.int64)
+        where = runs.positions(k * shape[1] + k) - pos
+        where = where[(where >= 0) & (where < flat.size)]
+        (flat.view(np.uint16) if is_16bit(flat.dtype) else flat)[where] = \
+            _as_stored(self.gain, flat.dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def _as_stored(value, dtype):
+    """``value`` as stored in an array of ``dtype`` (16-bit floats as their bits)."""
+    v = np.asarray(value, np.float32 if is_16bit(dtype) else dtype).astype(dtype)
+    return v.view(np.uint16) if is_16bit(dtype) else v
+
+
+class Orthogonal(_RandomInitializer):
+    """A (semi-)orthogonal matrix times ``gain`` (Keras ``Orthogonal``).
+
+    The shape (rank >= 2) is flattened to ``(prod(shape[:-1]), shape[-1])``; a
+    matrix of that shape (transposed if wide) is drawn from fastinit's own
+    standard normal sampler in float64, factored ``Q R`` by LAPACK
+    (``numpy.linalg.qr``), ``Q``'s columns multiplied by the signs of ``R``'s
+    diagonal, transposed back for wide shapes, scaled by ``gain`` and rounded
+    once to the output dtype.
+
+    Reproducibility: the normal draws are bit-identical everywhere (they are
+    ordinary fastinit samples); the QR goes through the installed LAPACK/BLAS,
+    so results can differ in the last bits between BLAS builds and thread
+    counts of the BLAS. On one machine and build they are deterministic.
+
+    Cost: not elementwise. For an ``m x n`` matrix (m >= n) it allocates the
+    float64 matrix plus Q (about ``16 m n`` bytes, beyond the output) and takes
+    ``O(m n^2)`` time - e.g. a 16384 x 16384 matrix needs ~4 GiB and minutes.
+    ``region=`` and streaming writers are refused with ``ValueError``.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain = finite_float(gain, "gain")
+        super().__init__(seed)
+
+    def _check_region(self, region):
+        if region is not None:
+            raise ValueError("Orthogonal is not elementwise (it needs a QR of the whole matrix): "
+                             "region= and streaming writes are not supported")
+
+    def _generate(self, flat, shape, runs, pos=0):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal needs a shape of rank >= 2; got {shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        if rows * cols == 0:
+            return
+        tall = (max(rows, cols), min(rows, cols))
+        a = np.empty(tall[0] * tall[1], np.float64)
+        cpu.fill_run(a, 0, self._key, NORMAL_F64, (0.0, 1.0, 0.0))
+        q, r = np.linalg.qr(a.reshape(tall))
+        del a
+        q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)
+        if rows < cols:
+            q = q.T
+        q *= self.gain
+        if is_16bit(flat.dtype):
+            flat[...] = q.reshape(-1).astype(np.float32).astype(flat.dtype)
+        else:
+            flat[...] = q.reshape(-1)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 def _snake(name):
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 _CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal,
-            HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant)
+            HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant, Identity,
+            Orthogonal)
 
 #: name -> class, for :func:`get`: class names, their snake_case forms and
 #: Keras' short aliases.
