@@ -74,8 +74,9 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
 
 
 @serial
-def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2):
-    # Elements i_begin..i_end (inside one group) into out[i - first].
+def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2, scratch):
+    # Elements i_begin..i_end (inside one group) into out[i - first];
+    # ``scratch`` holds one group (allocated by the caller, once per work item).
     n = i_end - i_begin
     if n == 0:
         return
@@ -84,7 +85,6 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2):
             out[i - first] = sample_element(kind, k0, k1, i, p0, p1, p2)
         return
     g = i_begin // _G
-    scratch = np.empty(GROUP_ELEMENTS, out.dtype)
     _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, p0, p1, p2)
     a = i_begin - g * _G
     out[i_begin - first:i_end - first] = scratch[a:a + n]
@@ -101,21 +101,22 @@ def _span_bounds(first, count):
 
 
 @serial
-def _fill_span(out, first, k0, k1, kind, p0, p1, p2):
+def _fill_span(out, first, k0, k1, kind, p0, p1, p2, scratch):
     # Serial: flat elements first .. first + out.size into out.
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
-    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2)
+    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2, scratch)
     if g_end > g_begin:
         _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2)
-    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2, scratch)
 
 
 @kernel
 def _fill_span_parallel(out, first, k0, k1, kind, p0, p1, p2, chunk):
     # As _fill_span, with the full groups spread over the thread pool.
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
-    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2)
-    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2)
+    scratch = np.empty(GROUP_ELEMENTS, out.dtype)
+    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2, scratch)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2, scratch)
     if g_end > g_begin:
         n_chunks = np.int64((g_end - g_begin + chunk - _U1) // chunk)
         for c in numba.prange(n_chunks):
@@ -155,13 +156,18 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             _fill_span_parallel(out[a - pos:b - pos], first + (a - r * run_len),
                                 k0, k1, kind, p0, p1, p2, chunk)
     else:
-        # Many short runs: the runs themselves are the parallel work items.
-        for ri in numba.prange(np.int64(r_end - r_begin)):
-            r = r_begin + np.uint64(ri)
-            a = max(pos, r * run_len)
-            b = min(pos_end, (r + _U1) * run_len)
-            first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
-            _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind, p0, p1, p2)
+        # Many short runs: batches of runs are the parallel work items.
+        runs_per_item = max(_U1, chunk * _G // run_len)
+        n_items = np.int64((r_end - r_begin + runs_per_item - _U1) // runs_per_item)
+        for item in numba.prange(n_items):
+            scratch = np.empty(GROUP_ELEMENTS, out.dtype)
+            ra = r_begin + np.uint64(item) * runs_per_item
+            for r in range(ra, min(ra + runs_per_item, r_end)):
+                a = max(pos, r * run_len)
+                b = min(pos_end, (r + _U1) * run_len)
+                first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
+                _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind,
+                           p0, p1, p2, scratch)
 
 
 # One entry point per sampler kind. Each passes its kind as a global constant,
