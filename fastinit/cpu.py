@@ -31,8 +31,9 @@ import numpy as np
 from ._jit import kernel, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
 from .samplers import (
-    NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32, TRUNC2_REJECT_F64,
-    UNIFORM_F32, UNIFORM_F64, sample, sample_element, uses_draw1,
+    BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
+    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
+    UNIFORM_F64, sample, sample_element, uses_draw1,
 )
 from .transforms import f32_bits_to_bf16_bits, f32_bits_to_f16_bits, order_key_16
 
@@ -51,7 +52,7 @@ _U1 = np.uint64(1)
 
 
 @serial
-def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
+def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
     # The vectorized inner loop: 16 independent Philox lanes per group; word w
     # of lane j is element 64g + 16w + j, so each word is a unit-stride store.
     # out[0] is flat element ``first``.
@@ -65,16 +66,16 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2):
             y = x
             if uses_draw1(kind):
                 y = block_bits(b, _U1, k0, k1)
-            out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], p0, p1, p2)
-            out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], p0, p1, p2)
+            out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], prm)
+            out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], prm)
             out[o + np.uint64(32) + lane] = sample(
-                kind, k0, k1, b, np.uint64(2), x[2], y[2], p0, p1, p2)
+                kind, k0, k1, b, np.uint64(2), x[2], y[2], prm)
             out[o + np.uint64(48) + lane] = sample(
-                kind, k0, k1, b, np.uint64(3), x[3], y[3], p0, p1, p2)
+                kind, k0, k1, b, np.uint64(3), x[3], y[3], prm)
 
 
 @serial
-def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2, scratch):
+def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
     # Elements i_begin..i_end (inside one group) into out[i - first];
     # ``scratch`` holds one group (allocated by the caller, once per work item).
     n = i_end - i_begin
@@ -82,10 +83,10 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, p0, p1, p2, scratch)
         return
     if n < _SCALAR_EDGE:
         for i in range(i_begin, i_end):
-            out[i - first] = sample_element(kind, k0, k1, i, p0, p1, p2)
+            out[i - first] = sample_element(kind, k0, k1, i, prm)
         return
     g = i_begin // _G
-    _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, p0, p1, p2)
+    _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, prm)
     a = i_begin - g * _G
     out[i_begin - first:i_end - first] = scratch[a:a + n]
 
@@ -101,27 +102,27 @@ def _span_bounds(first, count):
 
 
 @serial
-def _fill_span(out, first, k0, k1, kind, p0, p1, p2, scratch):
+def _fill_span(out, first, k0, k1, kind, prm, scratch):
     # Serial: flat elements first .. first + out.size into out.
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
-    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2, scratch)
+    _fill_partial(out, first, first, head_end, k0, k1, kind, prm, scratch)
     if g_end > g_begin:
-        _fill_groups(out, first, g_begin, g_end, k0, k1, kind, p0, p1, p2)
-    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2, scratch)
+        _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, prm, scratch)
 
 
 @kernel
-def _fill_span_parallel(out, first, k0, k1, kind, p0, p1, p2, chunk):
+def _fill_span_parallel(out, first, k0, k1, kind, prm, chunk):
     # As _fill_span, with the full groups spread over the thread pool.
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
     scratch = np.empty(GROUP_ELEMENTS, out.dtype)
-    _fill_partial(out, first, first, head_end, k0, k1, kind, p0, p1, p2, scratch)
-    _fill_partial(out, first, tail_begin, end, k0, k1, kind, p0, p1, p2, scratch)
+    _fill_partial(out, first, first, head_end, k0, k1, kind, prm, scratch)
+    _fill_partial(out, first, tail_begin, end, k0, k1, kind, prm, scratch)
     if g_end > g_begin:
         n_chunks = np.int64((g_end - g_begin + chunk - _U1) // chunk)
         for c in numba.prange(n_chunks):
             ga = g_begin + np.uint64(c) * chunk
-            _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, p0, p1, p2)
+            _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm)
 
 
 @serial
@@ -136,7 +137,7 @@ def _run_first(r, outer_len, outer_start, outer_stride, inner_first):
 
 @kernel
 def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
-               k0, k1, kind, p0, p1, p2, chunk_groups, threads):
+               k0, k1, kind, prm, chunk_groups, threads):
     numba.literally(kind)  # resolved at compile time by the _ENTRY callers
     pos = np.uint64(pos)
     run_len = np.uint64(run_len)
@@ -154,7 +155,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             b = min(pos_end, (r + _U1) * run_len)
             first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
             _fill_span_parallel(out[a - pos:b - pos], first + (a - r * run_len),
-                                k0, k1, kind, p0, p1, p2, chunk)
+                                k0, k1, kind, prm, chunk)
     else:
         # Many short runs: batches of runs are the parallel work items.
         runs_per_item = max(_U1, chunk * _G // run_len)
@@ -167,7 +168,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
                 b = min(pos_end, (r + _U1) * run_len)
                 first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
                 _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind,
-                           p0, p1, p2, scratch)
+                           prm, scratch)
 
 
 # One entry point per sampler kind. Each passes its kind as a global constant,
@@ -176,43 +177,68 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
 # _fill_runs from Python with ``numba.literally`` would do the same but costs
 # ~8 ms of dispatcher work on every call.
 @serial
-def _fill_trunc2_inv_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F32, p0, p1, p2, chunk, threads)
+def _fill_trunc2_inv_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F32, prm, chunk, threads)
 
 
 @serial
-def _fill_trunc2_inv_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F64, p0, p1, p2, chunk, threads)
+def _fill_trunc2_inv_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F64, prm, chunk, threads)
 
 
 @serial
-def _fill_trunc2_reject_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F32, p0, p1, p2, chunk, threads)
+def _fill_trunc2_reject_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F32, prm, chunk, threads)
 
 
 @serial
-def _fill_trunc2_reject_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F64, p0, p1, p2, chunk, threads)
+def _fill_trunc2_reject_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F64, prm, chunk, threads)
 
 
 @serial
-def _fill_normal_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F32, p0, p1, p2, chunk, threads)
+def _fill_normal_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F32, prm, chunk, threads)
 
 
 @serial
-def _fill_normal_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F64, p0, p1, p2, chunk, threads)
+def _fill_normal_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F64, prm, chunk, threads)
 
 
 @serial
-def _fill_uniform_f32(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F32, p0, p1, p2, chunk, threads)
+def _fill_uniform_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F32, prm, chunk, threads)
 
 
 @serial
-def _fill_uniform_f64(out, pos, ol, os_, st, first, n, k0, k1, p0, p1, p2, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F64, p0, p1, p2, chunk, threads)
+def _fill_uniform_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F64, prm, chunk, threads)
+
+
+@serial
+def _fill_trunc_cdf_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F32, prm, chunk, threads)
+
+
+@serial
+def _fill_trunc_cdf_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F64, prm, chunk, threads)
+
+
+@serial
+def _fill_trunc_tail_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F32, prm, chunk, threads)
+
+
+@serial
+def _fill_trunc_tail_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F64, prm, chunk, threads)
+
+
+@serial
+def _fill_bits_u32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, BITS_U32, prm, chunk, threads)
 
 
 _ENTRY = {
@@ -224,6 +250,11 @@ _ENTRY = {
     NORMAL_F64: _fill_normal_f64,
     UNIFORM_F32: _fill_uniform_f32,
     UNIFORM_F64: _fill_uniform_f64,
+    TRUNC_CDF_F32: _fill_trunc_cdf_f32,
+    TRUNC_CDF_F64: _fill_trunc_cdf_f64,
+    TRUNC_TAIL_F32: _fill_trunc_tail_f32,
+    TRUNC_TAIL_F64: _fill_trunc_tail_f64,
+    BITS_U32: _fill_bits_u32,
 }
 
 _NO_OUTER = np.zeros(0, np.int64)
@@ -279,14 +310,14 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
 
     Parameters
     ----------
-    out : numpy.ndarray, 1-D, C-contiguous, float32 or float64 matching ``kind``
+    out : numpy.ndarray, 1-D, C-contiguous, of ``kind``'s dtype (``samplers.KIND_DTYPE``)
     runs : Runs
     key : (int, int)
         Philox key words.
     kind : int
         Sampler kind (:mod:`fastinit.samplers`).
-    params : (float, float, float)
-        The kind's parameters.
+    params : tuple of float
+        The kind's parameters (at most ``samplers.N_PARAMS``; padded with zeros).
     pos : int
         Position of ``out[0]`` in the concatenated runs.
     chunk_groups : int, optional
@@ -299,10 +330,10 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
     chunk = CHUNK_GROUPS if chunk_groups is None else int(chunk_groups)
     if chunk < 1:
         raise ValueError(f"chunk_groups must be >= 1; got {chunk}")
-    p0, p1, p2 = (float(p) for p in params)
+    prm = tuple(float(p) for p in params) + (0.0,) * (N_PARAMS - len(params))
     _ENTRY[kind](out, np.uint64(pos), runs.outer_len, runs.outer_start, runs.outer_stride,
                  np.uint64(runs.inner_first), np.uint64(runs.run_len),
-                 np.uint64(key[0]), np.uint64(key[1]), p0, p1, p2, chunk, numba.get_num_threads())
+                 np.uint64(key[0]), np.uint64(key[1]), prm, chunk, numba.get_num_threads())
 
 
 def fill_run(out, first, key, kind, params, chunk_groups=None):

@@ -2,30 +2,37 @@
 
 A *sampler kind* is a small integer naming (distribution, method, precision).
 :func:`sample` is the one per-element definition every kernel calls - the CPU
-loops in :mod:`fastinit.cpu` and, later, the CUDA kernels - so each kind's maths
-exists once. It receives the element's Philox position ``(block, word)``, the
-words of draws 0 and 1 already computed by the caller (so a vectorized caller
-can share one Philox call among the four words of a block) and three float64
-parameters whose meaning depends on the kind:
+loops in :mod:`fastinit.cpu` and the CUDA kernels - so each kind's maths exists
+once. It receives the element's Philox position ``(block, word)``, the words of
+draws 0 and 1 already computed by the caller (so a vectorized caller can share
+one Philox call among the four words of a block) and ``prm``, a tuple of
+:data:`N_PARAMS` float64 parameters whose meaning depends on the kind:
 
-=======================  ==============================  ===================
-kind                     value                           params (p0, p1, p2)
-=======================  ==============================  ===================
-TRUNC2_INV_F32/_F64      p0 + p1 * z, z ~ N(0,1) on      mean, sigma, -
-                         [-2, 2] by inverse CDF
-TRUNC2_REJECT_F32/_F64   same distribution, rejection    mean, sigma, -
-                         of Box-Muller normals
-NORMAL_F32/_F64          p0 + p1 * z, z ~ N(0,1)         mean, sigma, -
-UNIFORM_F32/_F64         min(p0 + p1 * u, p2),           low, width,
-                         u ~ U[0, 1)                     largest float < high
-=======================  ==============================  ===================
+=======================  ======================================  =========================
+kind                     value                                   prm
+=======================  ======================================  =========================
+TRUNC2_INV_F32/_F64      mean + sigma * z, z ~ N(0,1) on [-2, 2]  mean, sigma
+                         by inverse CDF
+TRUNC2_REJECT_F32/_F64   same distribution, by rejection of      mean, sigma
+                         Box-Muller normals
+TRUNC_CDF_F32/_F64       mean + scale * clip(Phi^-1(A + u (B -   mean, scale, A, B, zlo,
+                         A)), zlo, zhi), clipped to [lo, hi]     zhi, lo, hi
+TRUNC_TAIL_F32/_F64      mean + scale * x, x ~ N(0,1) on         mean, scale, alpha, beta,
+                         [alpha, beta], alpha > 0, by rejection   lambda, c, lo, hi
+                         from a truncated exponential
+NORMAL_F32/_F64          mean + sigma * z, z ~ N(0,1)            mean, sigma
+UNIFORM_F32/_F64         min(low + width * u, below_high)        low, width, below_high
+BITS_U32                 the raw 32-bit word of draw 0           -
+=======================  ======================================  =========================
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
-The rejection method's attempt ``a`` uses uniforms ``2a`` and ``2a + 1``, where
+Rejection methods' attempt ``a`` uses uniforms ``2a`` and ``2a + 1``, where
 float32 uniform ``m`` is draw ``m`` and float64 uniform ``m`` is draws
 ``2m, 2m + 1``; both Box-Muller normals of an attempt are tried in order.
 """
+import math
+
 import numpy as np
 from numba.core import errors, types
 from numba.extending import overload
@@ -45,10 +52,19 @@ NORMAL_F32 = 4
 NORMAL_F64 = 5
 UNIFORM_F32 = 6
 UNIFORM_F64 = 7
+TRUNC_CDF_F32 = 8
+TRUNC_CDF_F64 = 9
+TRUNC_TAIL_F32 = 10
+TRUNC_TAIL_F64 = 11
+BITS_U32 = 12
+
+#: Length of every kind's parameter tuple.
+N_PARAMS = 8
 
 #: Kinds whose first attempt needs the word of draw 1 as well as draw 0.
 TWO_DRAW_KINDS = frozenset({TRUNC2_INV_F64, TRUNC2_REJECT_F32, TRUNC2_REJECT_F64,
-                            NORMAL_F64, UNIFORM_F64})
+                            NORMAL_F64, UNIFORM_F64, TRUNC_CDF_F64, TRUNC_TAIL_F32,
+                            TRUNC_TAIL_F64})
 
 #: Rejection attempts before giving up. Each attempt fails with probability
 #: (1 - 0.9545)**2 ~ 2e-3, so reaching the limit has probability ~1e-86; the
@@ -101,45 +117,123 @@ def _reject_z_f64(k0, k1, block, word, x0, x1):
 
 
 @scalar
-def _trunc2_inv_f32(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return _F32(p0) + _F32(p1) * trunc2_ppf_f32(signed_unit_f32(x0))
+def _trunc2_inv_f32(k0, k1, block, word, x0, x1, prm):
+    return _F32(prm[0]) + _F32(prm[1]) * trunc2_ppf_f32(signed_unit_f32(x0))
 
 
 @scalar
-def _trunc2_inv_f64(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return p0 + p1 * trunc2_ppf_f64(signed_unit_f64(x0, x1))
+def _trunc2_inv_f64(k0, k1, block, word, x0, x1, prm):
+    return prm[0] + prm[1] * trunc2_ppf_f64(signed_unit_f64(x0, x1))
 
 
 @scalar
-def _trunc2_reject_f32(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return _F32(p0) + _F32(p1) * _reject_z_f32(k0, k1, block, word, x0, x1)
+def _trunc2_reject_f32(k0, k1, block, word, x0, x1, prm):
+    return _F32(prm[0]) + _F32(prm[1]) * _reject_z_f32(k0, k1, block, word, x0, x1)
 
 
 @scalar
-def _trunc2_reject_f64(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return p0 + p1 * _reject_z_f64(k0, k1, block, word, x0, x1)
+def _trunc2_reject_f64(k0, k1, block, word, x0, x1, prm):
+    return prm[0] + prm[1] * _reject_z_f64(k0, k1, block, word, x0, x1)
 
 
 @scalar
-def _normal_f32(k0, k1, block, word, x0, x1, p0, p1, p2):
+def _normal_f32(k0, k1, block, word, x0, x1, prm):
     # 32 random bits, quantile in float64, rounded once.
     u = (np.float64(x0) + 0.5) * 2.3283064365386963e-10
-    return _F32(p0 + p1 * ndtri(u))
+    return _F32(prm[0] + prm[1] * ndtri(u))
 
 
 @scalar
-def _normal_f64(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return p0 + p1 * ndtri(open_unit_f64(x0, x1))
+def _normal_f64(k0, k1, block, word, x0, x1, prm):
+    return prm[0] + prm[1] * ndtri(open_unit_f64(x0, x1))
 
 
 @scalar
-def _uniform_f32(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return min(_F32(p0) + _F32(p1) * unit_f32(x0), _F32(p2))
+def _uniform_f32(k0, k1, block, word, x0, x1, prm):
+    return min(_F32(prm[0]) + _F32(prm[1]) * unit_f32(x0), _F32(prm[2]))
 
 
 @scalar
-def _uniform_f64(k0, k1, block, word, x0, x1, p0, p1, p2):
-    return min(p0 + p1 * unit_f64(x0, x1), p2)
+def _uniform_f64(k0, k1, block, word, x0, x1, prm):
+    return min(prm[0] + prm[1] * unit_f64(x0, x1), prm[2])
+
+
+@scalar
+def _trunc_cdf(u, prm):
+    # Inverse CDF of a truncated normal on the side where the tail
+    # probabilities A, B are accurate (see initializers._truncated_sampler).
+    p = prm[2] + u * (prm[3] - prm[2])
+    if p <= 0.0:  # rounding reached the end of (0, 1): the support's end
+        z = prm[4]
+    elif p >= 1.0:
+        z = prm[5]
+    else:
+        z = min(max(ndtri(p), prm[4]), prm[5])
+    return min(max(prm[0] + prm[1] * z, prm[6]), prm[7])
+
+
+@scalar
+def _trunc_cdf_f32(k0, k1, block, word, x0, x1, prm):
+    u = (np.float64(x0) + 0.5) * 2.3283064365386963e-10
+    return _F32(min(max(_F32(_trunc_cdf(u, prm)), _F32(prm[6])), _F32(prm[7])))
+
+
+@scalar
+def _trunc_cdf_f64(k0, k1, block, word, x0, x1, prm):
+    return _trunc_cdf(open_unit_f64(x0, x1), prm)
+
+
+@scalar(inline=False)
+def _tail_x(u, v, prm):
+    # One attempt of the tail sampler: x from the exponential with rate
+    # lambda = prm[4] truncated to [alpha, beta] (c = 1 - exp(-lambda (beta -
+    # alpha))), accepted with probability exp(-(x - lambda)^2 / 2 + (x* -
+    # lambda)^2 / 2), x* = clip(lambda, alpha, beta) (Robert 1995). Returns NaN
+    # when rejected.
+    alpha, beta, lam, c = prm[2], prm[3], prm[4], prm[5]
+    x = min(alpha - math.log1p(-u * c) / lam, beta)
+    xs = min(max(lam, alpha), beta)
+    if math.log(v) <= -0.5 * (x - lam) ** 2 + 0.5 * (xs - lam) ** 2:
+        return x
+    return math.nan
+
+
+@scalar(inline=False)
+def _tail_value(k0, k1, block, word, x0, x1, prm, wide):
+    for attempt in range(MAX_ATTEMPTS):
+        if wide:
+            u = open_unit_f64(x0, x1) if attempt == 0 else _uniform64(k0, k1, block, word, 2 * attempt)
+            v = _uniform64(k0, k1, block, word, 2 * attempt + 1)
+        else:
+            d = np.uint64(2 * attempt)
+            u = _open32(x0 if attempt == 0 else element_bits(block, word, d, k0, k1))
+            v = _open32(x1 if attempt == 0 else element_bits(block, word, d + np.uint64(1), k0, k1))
+        x = _tail_x(u, v, prm)
+        if x == x:
+            return min(max(prm[0] + prm[1] * x, prm[6]), prm[7])
+    # Unreachable in practice: the acceptance rate is > 0.5 in every regime.
+    return min(max(prm[0] + prm[1] * prm[2], prm[6]), prm[7])
+
+
+@scalar
+def _open32(x):
+    return (np.float64(x) + 0.5) * 2.3283064365386963e-10
+
+
+@scalar
+def _trunc_tail_f32(k0, k1, block, word, x0, x1, prm):
+    return _F32(min(max(_F32(_tail_value(k0, k1, block, word, x0, x1, prm, False)), _F32(prm[6])),
+                    _F32(prm[7])))
+
+
+@scalar
+def _trunc_tail_f64(k0, k1, block, word, x0, x1, prm):
+    return _tail_value(k0, k1, block, word, x0, x1, prm, True)
+
+
+@scalar
+def _bits_u32(k0, k1, block, word, x0, x1, prm):
+    return np.uint32(x0)
 
 
 #: kind -> its per-element function (the one definition each device compiles).
@@ -152,10 +246,16 @@ SAMPLE_FUNCTIONS = {
     NORMAL_F64: _normal_f64,
     UNIFORM_F32: _uniform_f32,
     UNIFORM_F64: _uniform_f64,
+    TRUNC_CDF_F32: _trunc_cdf_f32,
+    TRUNC_CDF_F64: _trunc_cdf_f64,
+    TRUNC_TAIL_F32: _trunc_tail_f32,
+    TRUNC_TAIL_F64: _trunc_tail_f64,
+    BITS_U32: _bits_u32,
 }
 
 #: kind -> output dtype.
 KIND_DTYPE = {k: np.dtype(np.float64 if k & 1 else np.float32) for k in SAMPLE_FUNCTIONS}
+KIND_DTYPE[BITS_U32] = np.dtype(np.uint32)
 
 
 def _literal_kind(kind):
@@ -165,7 +265,7 @@ def _literal_kind(kind):
     return kind.literal_value
 
 
-def sample(kind, k0, k1, block, word, x0, x1, p0, p1, p2):
+def sample(kind, k0, k1, block, word, x0, x1, prm):
     """One sample of ``kind`` at Philox position ``(block, word)`` given the
     words ``x0``, ``x1`` of draws 0 and 1 (jit-only; dispatches at compile time
     on the literal ``kind`` so each kernel only compiles its own kind)."""
@@ -173,11 +273,11 @@ def sample(kind, k0, k1, block, word, x0, x1, p0, p1, p2):
 
 
 @overload(sample, inline="always")
-def _sample_overload(kind, k0, k1, block, word, x0, x1, p0, p1, p2):
+def _sample_overload(kind, k0, k1, block, word, x0, x1, prm):
     fn = SAMPLE_FUNCTIONS[_literal_kind(kind)]
 
-    def impl(kind, k0, k1, block, word, x0, x1, p0, p1, p2):
-        return fn(k0, k1, block, word, x0, x1, p0, p1, p2)
+    def impl(kind, k0, k1, block, word, x0, x1, prm):
+        return fn(k0, k1, block, word, x0, x1, prm)
     return impl
 
 
@@ -196,7 +296,7 @@ def _uses_draw1_overload(kind):
 
 
 @scalar
-def sample_element(kind, k0, k1, index, p0, p1, p2):
+def sample_element(kind, k0, k1, index, prm):
     """The value of flat element ``index`` (uint64): the scalar reference path."""
     block = element_block(index)
     word = element_word(index)
@@ -204,4 +304,4 @@ def sample_element(kind, k0, k1, index, p0, p1, p2):
     x1 = x0
     if uses_draw1(kind):
         x1 = element_bits(block, word, np.uint64(1), k0, k1)
-    return sample(kind, k0, k1, block, word, x0, x1, p0, p1, p2)
+    return sample(kind, k0, k1, block, word, x0, x1, prm)
