@@ -15,6 +15,7 @@ from .initializers import (
     LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
     Zeros, get,
 )
+from .bits import random_bits
 from .philox import philox4x32_10
 from .streaming import load_spec, save_checkpoint, save_npy, tensor_seed
 
@@ -41,7 +42,7 @@ orthogonal = Orthogonal
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "variance_scaling", "lecun_normal",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "random_bits", "variance_scaling", "lecun_normal",
     "lecun_uniform", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant", "identity", "orthogonal",
     "save_npy", "save_checkpoint", "load_spec", "tensor_seed",

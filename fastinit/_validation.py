@@ -66,3 +66,29 @@ def choice(value, name, allowed):
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
+
+
+#: Allocations above this size are checked against the memory available.
+_CHECKED_BYTES = 256 << 20
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux MemAvailable plus
+    free swap), or None where that cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+        return info["MemAvailable"] + info.get("SwapFree", 0)
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def check_allocation(nbytes, what):
+    """Raise MemoryError, before allocating, if ``nbytes`` cannot fit in memory."""
+    if nbytes <= _CHECKED_BYTES:
+        return
+    avail = available_memory()
+    if avail is not None and nbytes > avail:
+        raise MemoryError(f"{what} needs {nbytes / 2**30:.2f} GiB but only {avail / 2**30:.2f} GiB "
+                          "of memory is available; generate it in regions or stream it to disk "
+                          "(fastinit.save_npy)")

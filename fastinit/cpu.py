@@ -25,6 +25,8 @@ ends of a span are computed as whole groups into a 64-element scratch buffer
 value is a pure function of its index, the result is bit-identical for every
 thread count, chunk size and split.
 """
+import threading
+
 import numba
 import numpy as np
 
@@ -259,6 +261,11 @@ _ENTRY = {
 
 _NO_OUTER = np.zeros(0, np.int64)
 
+# Parallel kernels are launched one at a time: Numba's "workqueue" threading
+# layer (the fallback where neither OpenMP nor TBB is available) aborts on
+# concurrent launches, and each launch already uses every core.
+_LAUNCH = threading.Lock()
+
 
 class Runs:
     """Equal-length runs of flat indices (see the module docstring).
@@ -331,9 +338,10 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
     if chunk < 1:
         raise ValueError(f"chunk_groups must be >= 1; got {chunk}")
     prm = tuple(float(p) for p in params) + (0.0,) * (N_PARAMS - len(params))
-    _ENTRY[kind](out, np.uint64(pos), runs.outer_len, runs.outer_start, runs.outer_stride,
-                 np.uint64(runs.inner_first), np.uint64(runs.run_len),
-                 np.uint64(key[0]), np.uint64(key[1]), prm, chunk, numba.get_num_threads())
+    with _LAUNCH:
+        _ENTRY[kind](out, np.uint64(pos), runs.outer_len, runs.outer_start, runs.outer_stride,
+                     np.uint64(runs.inner_first), np.uint64(runs.run_len),
+                     np.uint64(key[0]), np.uint64(key[1]), prm, chunk, numba.get_num_threads())
 
 
 def fill_run(out, first, key, kind, params, chunk_groups=None):
@@ -360,7 +368,8 @@ def _narrow(src_bits, dst, to_bf16, lo_key, hi_key):
 def narrow(src, dst_bits, to_bf16, lo_key, hi_key):
     """Round float32 ``src`` into 16-bit floats (``dst_bits``, uint16) and clamp
     them to the bounds whose order keys are ``lo_key``/``hi_key``."""
-    _narrow(src.view(np.uint32), dst_bits, bool(to_bf16), int(lo_key), int(hi_key))
+    with _LAUNCH:
+        _narrow(src.view(np.uint32), dst_bits, bool(to_bf16), int(lo_key), int(hi_key))
 
 
 @kernel
@@ -380,7 +389,8 @@ def fill_constant(out, value):
     Also the speed baseline of the benchmarks: the fastest any fill can be.
     """
     if out.size:
-        _fill_constant(out, out.dtype.type(value), CHUNK_GROUPS * GROUP_ELEMENTS)
+        with _LAUNCH:
+            _fill_constant(out, out.dtype.type(value), CHUNK_GROUPS * GROUP_ELEMENTS)
 
 
 @kernel
@@ -417,6 +427,7 @@ def summary(x):
     n = x.size
     if n == 0:
         raise ValueError("summary of an empty array")
-    s1, s2, lo, hi = _moments(x, 1 << 16)
+    with _LAUNCH:
+        s1, s2, lo, hi = _moments(x, 1 << 16)
     mean = s1 / n
     return mean, max(s2 / n - mean * mean, 0.0) ** 0.5, lo, hi

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from . import cpu
-from ._validation import choice, finite_float, normalize_shape, positive_float
+from ._validation import check_allocation, choice, finite_float, normalize_shape, positive_float
 from .buffers import as_output_array
 from .dtypes import bound_keys, compute_dtype, is_16bit, resolve_dtype
 from .fans import LAYOUTS, compute_fans, validate_axes
@@ -89,6 +89,8 @@ class Initializer:
         dtype = resolve_dtype(dtype)
         starts, stops, result_shape = normalize_region(region, shape)
         self._check_region(region)
+        check_allocation(math.prod(result_shape) * dtype.itemsize,
+                         f"a {result_shape} {dtype} array")
         out = np.empty(result_shape, dtype)
         # The parallel kernel is the first to touch the fresh pages, so page
         # faults are spread over all threads too.
@@ -407,7 +409,8 @@ TAIL_THRESHOLD = 5.0
 def _inward(dtype, lo, hi):
     """The smallest value of ``dtype`` >= lo and the largest <= hi (as floats)."""
     t = dtype.type
-    a, b = t(lo), t(hi)
+    with np.errstate(over="ignore"):  # huge bounds become +-inf, then the extreme finite value
+        a, b = t(lo), t(hi)
     if float(a) < lo:
         a = np.nextafter(a, t(np.inf))
     if float(b) > hi:

@@ -1,0 +1,187 @@
+"""Determinism everywhere, uncorrelated streams, concurrency and hostile input."""
+import concurrent.futures
+import hashlib
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fastinit
+from fastinit import cpu
+
+INITS = {
+    "lecun_normal": lambda: fastinit.LecunNormal(seed=1),
+    "lecun_normal_rejection": lambda: fastinit.LecunNormal(seed=1, method="rejection"),
+    "glorot_uniform": lambda: fastinit.GlorotUniform(seed=2),
+    "random_normal": lambda: fastinit.RandomNormal(seed=3),
+    "truncated_tail": lambda: fastinit.TruncatedNormal(0.0, 1.0, seed=4, minval=6.0, maxval=7.0),
+    "truncated_central": lambda: fastinit.TruncatedNormal(0.0, 1.0, seed=4, minval=-1.0,
+                                                          maxval=3.0),
+}
+DTYPES = ["float32", "float64", "float16", "bfloat16"]
+SHAPE = (193, 67)
+
+
+def digest(x):
+    return hashlib.sha256(np.ascontiguousarray(x).reshape(-1).view(np.uint8)).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(INITS))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_same_bits_for_threads_chunks_regions_fill_and_repeats(name, dtype, monkeypatch):
+    init = INITS[name]()
+    ref = init(SHAPE, dtype)
+    assert digest(init(SHAPE, dtype)) == digest(ref)                  # repeated call
+    assert digest(INITS[name]()(SHAPE, dtype)) == digest(ref)         # new instance
+    buf = np.empty(SHAPE, ref.dtype)
+    init.fill(buf)
+    assert digest(buf) == digest(ref)                                  # fill vs call
+    region = np.s_[5:150, 3:60]
+    assert digest(init(SHAPE, dtype, region=region)) == digest(ref[region])
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert digest(init(SHAPE, dtype)) == digest(ref)               # 1 thread
+    finally:
+        numba.set_num_threads(before)
+    for chunk in (1, 3, 1 << 16):                                      # chunk sizes
+        monkeypatch.setattr(cpu, "CHUNK_GROUPS", chunk)
+        assert digest(init(SHAPE, dtype)) == digest(ref), chunk
+
+
+def test_same_bits_across_processes():
+    code = ("import hashlib, numpy as np, fastinit\n"
+            "for dt in ['float32', 'float64', 'bfloat16']:\n"
+            "    x = fastinit.LecunNormal(seed=1)((193, 67), dt)\n"
+            "    print(hashlib.sha256(np.ascontiguousarray(x).view(np.uint8)).hexdigest())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    want = [digest(fastinit.LecunNormal(seed=1)(SHAPE, dt)) for dt in ["float32", "float64",
+                                                                          "bfloat16"]]
+    assert out.stdout.split() == want
+
+
+N = 10_000_000
+LIMIT = 5 / np.sqrt(N)  # five standard errors of a correlation of independent streams
+
+
+def corr(a, b):
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def unit(seed, n=N, first=0):
+    return fastinit.random_bits(seed, n, first).astype(np.float64)
+
+
+def test_adjacent_seeds_are_uncorrelated():
+    a, b, c = unit(0), unit(1), unit(2)
+    assert abs(corr(a, b)) < LIMIT and abs(corr(b, c)) < LIMIT and abs(corr(a, c)) < LIMIT
+
+
+def test_derived_tensor_keys_are_uncorrelated():
+    names = ["layers.0.weight", "layers.1.weight", "layers.0.bias"]
+    xs = [unit(fastinit.tensor_seed(0, n)) for n in names]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert abs(corr(xs[i], xs[j])) < LIMIT
+
+
+@pytest.mark.parametrize("lag", [1, 15, 16, 32, 48, 63, 64, 1024])
+def test_adjacent_elements_are_uncorrelated(lag):
+    # Lags 16/32/48 pair the words of one Philox block; 64 the next group.
+    x = unit(7, N + lag)
+    assert abs(corr(x[:-lag], x[lag:])) < LIMIT
+
+
+def test_concurrent_calls_from_python_threads():
+    jobs = [(fastinit.LecunNormal(seed=s), (300 + s, 200), dt)
+            for s in range(8) for dt in ("float32", "bfloat16")]
+    want = [digest(init(shape, dt)) for init, shape, dt in jobs]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda j: digest(j[0](j[1], j[2])), jobs * 3))
+    assert got == want * 3
+
+
+def test_requests_larger_than_memory_fail_fast():
+    with pytest.raises(MemoryError, match=r"needs .* GiB but only"):
+        fastinit.lecun_normal(seed=0)((10**6, 10**6))
+    with pytest.raises(MemoryError, match="GiB"):
+        fastinit.lecun_normal(seed=0)((2**40,), region=np.s_[:2**38])
+
+
+# ---------------------------------------------------------------------------
+# hostile input: every call returns the right thing or raises a clear error
+# ---------------------------------------------------------------------------
+
+ALLOWED = (ValueError, TypeError, MemoryError)
+
+dims = st.one_of(st.integers(0, 12), st.integers(-3, -1), st.integers(2**31, 2**62),
+                 st.floats(allow_nan=True), st.booleans(), st.none())
+shapes = st.lists(dims, min_size=0, max_size=5).map(tuple) | st.integers(-5, 40) | st.text(max_size=3)
+dtypes = st.sampled_from(["float32", "float64", "float16", "bfloat16", "int8", "complex64", None,
+                          np.float32, "nope", 3])
+seeds = st.one_of(st.integers(-2, 2**70), st.none(), st.floats(), st.text(max_size=2))
+
+
+def slices(n):
+    ends = st.one_of(st.none(), st.integers(-n - 3, n + 3))
+    return st.one_of(st.integers(-n - 2, n + 2), st.builds(slice, ends, ends, st.sampled_from(
+        [None, 1, 1, 2, -1])))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(shape=shapes, dtype=dtypes, seed=seeds, data=st.data())
+def test_hostile_calls(shape, dtype, seed, data):
+    try:
+        init = fastinit.LecunNormal(seed=seed)
+    except ALLOWED as e:
+        assert "seed" in str(e)
+        return
+    region = None
+    if isinstance(shape, tuple) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                        for d in shape):
+        if data.draw(st.booleans()):
+            region = tuple(data.draw(slices(d)) for d in shape)
+    try:
+        x = init(shape, dtype, region=region)
+    except ALLOWED as e:
+        msg = str(e)
+        assert any(w in msg for w in ("shape", "dtype", "region", "GiB", "bfloat16")), msg
+        return
+    full_shape = (shape,) if isinstance(shape, int) else shape
+    if np.prod(full_shape, dtype=object) <= 10**5:
+        full = init(full_shape, dtype)
+        want = full[region] if region is not None else full
+        assert x.shape == want.shape
+        assert np.array_equal(x.reshape(-1).view(np.uint8), want.reshape(-1).view(np.uint8))
+
+
+bounds = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), st.none(),
+                   st.integers(-10, 10))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mean=bounds, stddev=bounds, lo=bounds, hi=bounds, dtype=st.sampled_from(DTYPES))
+def test_hostile_truncation_parameters(mean, stddev, lo, hi, dtype):
+    kwargs = {k: v for k, v in dict(mean=mean, stddev=stddev).items() if v is not None}
+    try:
+        init = fastinit.TruncatedNormal(**kwargs, minval=lo, maxval=hi, seed=0)
+    except ALLOWED as e:
+        assert any(w in str(e) for w in ("mean", "stddev", "minval", "maxval")), str(e)
+        return
+    x = init((2000,), dtype).astype(np.float64)
+    a, b = init._bounds()
+    assert np.all(np.isfinite(x)) and x.min() >= a and x.max() <= b
+
+
+def test_bad_buffer_is_never_half_written():
+    init = fastinit.TruncatedNormal(seed=0)
+    buf = np.full((10, 10), 7.0, np.float32)
+    for kwargs in [dict(shape=(10, 11)), dict(shape=(10, 10), region=np.s_[0:5]),
+                   dict(shape=(-1, 10)), dict(shape=(10, 10), region=np.s_[::2])]:
+        with pytest.raises(ALLOWED):
+            init.fill(buf, **kwargs)
+        assert (buf == 7.0).all()
