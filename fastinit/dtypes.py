@@ -83,3 +83,24 @@ def bound_keys(dt, low, high, high_inclusive=True):
     while _value(dt, hi) > high or (not high_inclusive and _value(dt, hi) >= high):
         hi -= 1
     return lo, hi
+
+
+def check_representable(dt, low, high, high_inclusive=True):
+    """Raise ValueError unless some finite value of ``dt`` lies in [low, high]
+    (or [low, high) when ``high_inclusive`` is false)."""
+    if is_16bit(dt):
+        lo, hi = bound_keys(dt, low, high, high_inclusive)
+        ok = lo <= hi and -0x7C00 < lo and hi < 0x7C00
+    else:
+        info = np.finfo(dt)
+        t = dt.type
+        with np.errstate(over="ignore"):
+            a, b = t(max(low, -float(info.max))), t(min(high, float(info.max)))
+        if float(a) < low:
+            a = np.nextafter(a, t(np.inf))
+        if float(b) > high or (not high_inclusive and float(b) >= high):
+            b = np.nextafter(b, t(-np.inf))
+        ok = a <= b and np.isfinite(a) and np.isfinite(b)
+    if not ok:
+        raise ValueError(f"no finite {dt} value lies in the distribution's support "
+                         f"[{low}, {high}{']' if high_inclusive else ')'}")

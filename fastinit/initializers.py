@@ -25,7 +25,7 @@ import numpy as np
 from . import cpu
 from ._validation import check_allocation, choice, finite_float, normalize_shape, positive_float
 from .buffers import as_output_array
-from .dtypes import bound_keys, compute_dtype, is_16bit, resolve_dtype
+from .dtypes import bound_keys, check_representable, compute_dtype, is_16bit, resolve_dtype
 from .fans import LAYOUTS, compute_fans, validate_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
@@ -175,6 +175,7 @@ class _RandomInitializer(Initializer):
 
     def _generate(self, flat, shape, runs, pos=0):
         kind, params, bounds = self._sampler(shape, compute_dtype(flat.dtype))
+        check_representable(flat.dtype, *bounds)
         if not is_16bit(flat.dtype):
             cpu.fill_runs(flat, runs, self._key, kind, params, pos)
             return
