@@ -64,7 +64,13 @@ def _key(bits):
 
 
 def _bits(dt, x):
-    return int(np.asarray(x, np.float32).astype(dt).view(np.uint16))
+    with np.errstate(over="ignore"):  # beyond the format's range: +-inf
+        return int(np.asarray(x, np.float32).astype(dt).view(np.uint16))
+
+
+def _inf_key(dt):
+    """Order key of +inf in the 16-bit format ``dt``."""
+    return 0x7C00 if dt == FLOAT16 else 0x7F80
 
 
 def _value(dt, key):
@@ -76,8 +82,9 @@ def bound_keys(dt, low, high, high_inclusive=True):
     """Order keys (see :func:`fastinit.transforms.order_key_16`) of the smallest
     16-bit value >= ``low`` and the largest <= ``high`` (< ``high`` when
     ``high_inclusive`` is false); infinite bounds give the infinities' keys."""
-    lo = -0x7C00 if low == -math.inf else _key(_bits(dt, low))
-    hi = 0x7C00 if high == math.inf else _key(_bits(dt, high))
+    inf = _inf_key(dt)
+    lo = -inf if low == -math.inf else _key(_bits(dt, low))
+    hi = inf if high == math.inf else _key(_bits(dt, high))
     while _value(dt, lo) < low:
         lo += 1
     while _value(dt, hi) > high or (not high_inclusive and _value(dt, hi) >= high):
@@ -90,7 +97,8 @@ def check_representable(dt, low, high, high_inclusive=True):
     (or [low, high) when ``high_inclusive`` is false)."""
     if is_16bit(dt):
         lo, hi = bound_keys(dt, low, high, high_inclusive)
-        ok = lo <= hi and -0x7C00 < lo and hi < 0x7C00
+        inf = _inf_key(dt)
+        ok = max(lo, 1 - inf) <= min(hi, inf - 1)
     else:
         info = np.finfo(dt)
         t = dt.type
