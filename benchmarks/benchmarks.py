@@ -184,3 +184,31 @@ class Startup:
             _run_fresh("import fastinit; fastinit.lecun_normal(seed=0)((64,))", env)
     time_first_call_cold_cache.number = 1
     time_first_call_cold_cache.repeat = 1
+
+
+class CudaFill:
+    """``lecun_normal.fill`` of a float32 device array (skipped without a GPU).
+    Synchronizes inside the timed function."""
+    params = [[10**7, 10**8]]
+    param_names = ["n"]
+
+    def setup(self, n):
+        try:
+            from numba import cuda
+        except ImportError:
+            raise NotImplementedError("numba-cuda is not installed")
+        if numba.config.ENABLE_CUDASIM or not cuda.is_available():
+            raise NotImplementedError("no CUDA GPU")
+        self.cuda = cuda
+        self.out = cuda.device_array(n, np.float32)
+        self.init = fastinit.lecun_normal(seed=0)
+        self.init.fill(self.out)
+        cuda.synchronize()
+
+    def time_fill(self, n):
+        self.init.fill(self.out)
+        self.cuda.synchronize()
+
+    def track_gb_per_s(self, n):
+        return self.out.nbytes / _median_seconds(lambda: self.time_fill(n)) / 1e9
+    track_gb_per_s.unit = "GB/s"

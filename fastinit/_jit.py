@@ -29,6 +29,7 @@ Policy
 import hashlib
 import os
 import pathlib
+import types
 import warnings
 
 import numba
@@ -60,7 +61,39 @@ def scalar(fn=None, *, inline=True):
     """
     if fn is None:
         return lambda f: scalar(f, inline=inline)
-    return numba.njit(inline="always" if inline else "never", **_COMMON)(fn)
+    dispatcher = numba.njit(inline="always" if inline else "never", **_COMMON)(fn)
+    _SCALARS[dispatcher] = fn
+    return dispatcher
+
+
+#: scalar dispatcher -> its Python function, for compiling on other targets.
+_SCALARS = {}
+_CUDA_DEVICE = {}
+
+
+def cuda_device(dispatcher):
+    """The CUDA device function compiled from the *same* Python source as the
+    CPU scalar ``dispatcher``.
+
+    The function is rebuilt with a copy of its globals in which every other
+    fastinit scalar it calls is replaced by that scalar's CUDA version
+    (recursively), then compiled with ``numba.cuda.jit(device=True)``. Nothing
+    of the maths is written twice.
+    """
+    if dispatcher in _CUDA_DEVICE:
+        return _CUDA_DEVICE[dispatcher]
+    from numba import cuda
+
+    fn = _SCALARS[dispatcher]
+    env = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        value = env.get(name)
+        if isinstance(value, numba.core.registry.CPUDispatcher) and value in _SCALARS:
+            env[name] = cuda_device(value)
+    rebuilt = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+    device_fn = cuda.jit(device=True)(rebuilt)
+    _CUDA_DEVICE[dispatcher] = device_fn
+    return device_fn
 
 
 def kernel(fn):

@@ -68,7 +68,7 @@ class Initializer:
     runs of a tensor of ``shape`` into a flat array) and :meth:`get_config`.
     """
 
-    def __call__(self, shape, dtype=None, region=None):
+    def __call__(self, shape, dtype=None, region=None, device="cpu", stream=None):
         """Return a new C-contiguous array filled with this initializer.
 
         Parameters
@@ -80,24 +80,36 @@ class Initializer:
             Generate only ``init(shape, dtype)[region]`` (NumPy basic indexing,
             e.g. ``np.s_[1024:2048, :]``), bit for bit, at a cost proportional
             to the region's size.
+        device : "cpu" (default), "cuda" or "cuda:N"
+            Where to create the array: a NumPy array, or a Numba CUDA device
+            array (float32/float64; see :mod:`fastinit.cuda`).
+        stream : numba.cuda stream, optional
+            The CUDA stream to run on (default stream if omitted).
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or numba.cuda.DeviceNDArray
         """
         shape = normalize_shape(shape)
         dtype = resolve_dtype(dtype)
         starts, stops, result_shape = normalize_region(region, shape)
         self._check_region(region)
+        runs = region_runs(shape, starts, stops)
+        if device != "cpu":
+            gpu = _gpu(device)
+            with gpu.device_context(device):
+                out = gpu._cuda().device_array(result_shape, dtype, stream=stream or 0)
+                self._generate(out.reshape(-1), shape, runs, backend=gpu.Backend(stream))
+            return out
         check_allocation(math.prod(result_shape) * dtype.itemsize,
                          f"a {result_shape} {dtype} array")
         out = np.empty(result_shape, dtype)
         # The parallel kernel is the first to touch the fresh pages, so page
         # faults are spread over all threads too.
-        self._generate(out.reshape(-1), shape, region_runs(shape, starts, stops))
+        self._generate(out.reshape(-1), shape, runs)
         return out
 
-    def fill(self, out, shape=None, region=None):
+    def fill(self, out, shape=None, region=None, stream=None):
         """Fill ``out`` in place with ``self(shape, out.dtype, region)``'s values.
 
         Parameters
@@ -106,19 +118,31 @@ class Initializer:
             Writable and C-contiguous: a NumPy array or memmap, a CPU DLPack
             tensor (``torch.Tensor``, bfloat16 included), an object with
             ``__array_interface__`` or the buffer protocol; float32, float64,
-            float16 or bfloat16. Non-contiguous arrays are refused with
-            ``ValueError``. Nothing is written unless every check passes.
+            float16 or bfloat16. GPU arrays exposing ``__cuda_array_interface__``
+            (Numba device arrays, CuPy arrays, CUDA ``torch.Tensor``; float32 or
+            float64) are filled on their device. Non-contiguous arrays are refused
+            with ``ValueError``. Nothing is written unless every check passes.
         shape : sequence of int, optional
             The full tensor's shape (default ``out.shape``).
         region : optional
             The part of the full tensor that ``out`` holds (see ``__call__``);
             ``out.shape`` must be the region's shape.
+        stream : numba.cuda stream, optional
+            For GPU arrays: the stream to run on.
 
         Returns
         -------
         The ``out`` object.
         """
-        arr = as_output_array(out)
+        on_gpu = not isinstance(out, np.ndarray) and (
+            hasattr(out, "__cuda_array_interface__")
+            or type(out).__module__.startswith(("numba.cuda", "numba_cuda")))
+        if on_gpu:
+            gpu = _gpu("cuda")
+            arr = gpu.as_device_array(out)
+            resolve_dtype(arr.dtype, "out dtype")
+        else:
+            arr = as_output_array(out)
         if shape is None:
             if region is not None:
                 raise ValueError("region needs shape=, the shape of the full tensor")
@@ -126,10 +150,14 @@ class Initializer:
         shape = normalize_shape(shape)
         starts, stops, result_shape = normalize_region(region, shape)
         self._check_region(region)
-        if arr.shape != result_shape:
-            raise ValueError(f"out has shape {arr.shape}, but the region of a {shape} tensor "
-                             f"has shape {result_shape}")
-        self._generate(arr.reshape(-1), shape, region_runs(shape, starts, stops))
+        if tuple(arr.shape) != result_shape:
+            raise ValueError(f"out has shape {tuple(arr.shape)}, but the region of a {shape} "
+                             f"tensor has shape {result_shape}")
+        runs = region_runs(shape, starts, stops)
+        if on_gpu:
+            self._generate(arr.reshape(-1), shape, runs, backend=gpu.Backend(stream))
+        else:
+            self._generate(arr.reshape(-1), shape, runs)
         return out
 
     def _check_region(self, region):
@@ -139,7 +167,10 @@ class Initializer:
         """The same initializer with another seed (itself if it draws nothing)."""
         return self
 
-    def _generate(self, flat, shape, runs, pos=0):
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        """Write positions ``pos .. pos + flat.size`` of ``runs`` (of a tensor of
+        ``shape``) into ``flat`` through ``backend`` (the :mod:`fastinit.cpu`
+        module, or a :class:`fastinit.cuda.Backend`)."""
         raise NotImplementedError
 
     def get_config(self):
@@ -154,6 +185,20 @@ class Initializer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _gpu(device):
+    """The :mod:`fastinit.cuda` module, after checking ``device``."""
+    if not isinstance(device, str) or not (device == "cuda" or (
+            device.startswith("cuda:") and device[5:].isdigit())):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N'; got {device!r}")
+    from . import cuda as gpu
+    return gpu
+
+
+def _cpu_only(backend, what):
+    if backend is not cpu:
+        raise TypeError(f"{what} is not supported on CUDA devices yet; generate it on the CPU")
 
 
 class _RandomInitializer(Initializer):
@@ -173,12 +218,13 @@ class _RandomInitializer(Initializer):
         those of the distribution's support."""
         raise NotImplementedError
 
-    def _generate(self, flat, shape, runs, pos=0):
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         kind, params, bounds = self._sampler(shape, compute_dtype(flat.dtype))
         check_representable(flat.dtype, *bounds)
         if not is_16bit(flat.dtype):
-            cpu.fill_runs(flat, runs, self._key, kind, params, pos)
+            backend.fill_runs(flat, runs, self._key, kind, params, pos)
             return
+        _cpu_only(backend, f"{flat.dtype} output")
         lo_key, hi_key = bound_keys(flat.dtype, *bounds)
         bits = flat.view(np.uint16)
         scratch = np.empty(min(flat.size, NARROW_WINDOW), np.float32)
@@ -484,12 +530,13 @@ class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = finite_float(value, "value")
 
-    def _generate(self, flat, shape, runs, pos=0):
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         if is_16bit(flat.dtype):
+            _cpu_only(backend, f"{flat.dtype} output")
             cpu.fill_constant(flat.view(np.uint16),
                               np.asarray(self.value, np.float32).astype(flat.dtype).view(np.uint16))
         else:
-            cpu.fill_constant(flat, self.value)
+            backend.fill_constant(flat, self.value)
 
     def get_config(self):
         return {"value": self.value}
@@ -523,7 +570,8 @@ class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = finite_float(gain, "gain")
 
-    def _generate(self, flat, shape, runs, pos=0):
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Identity")
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D shape; got {shape}")
         cpu.fill_constant(flat.view(np.uint16) if is_16bit(flat.dtype) else flat,
@@ -574,7 +622,8 @@ class Orthogonal(_RandomInitializer):
             raise ValueError("Orthogonal is not elementwise (it needs a QR of the whole matrix): "
                              "region= and streaming writes are not supported")
 
-    def _generate(self, flat, shape, runs, pos=0):
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Orthogonal")
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of rank >= 2; got {shape}")
         rows, cols = math.prod(shape[:-1]), shape[-1]

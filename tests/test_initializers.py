@@ -232,3 +232,19 @@ def test_fill_refuses_bad_buffers_without_writing():
     assert (ints == 7).all()
     with pytest.raises(TypeError, match="must be a NumPy array, a DLPack tensor"):
         init.fill([0.0, 1.0])
+
+
+def test_import_is_cuda_free_and_gpu_path_errors_clearly():
+    import subprocess
+    import sys
+    code = ("import sys, time\nt = time.perf_counter()\nimport fastinit\n"
+            "assert 'numba.cuda' not in sys.modules, 'import fastinit loaded numba.cuda'\n"
+            "print(time.perf_counter() - t)\n"
+            "try:\n    fastinit.lecun_normal(seed=0)((4,), device='cuda')\n"
+            "except RuntimeError as e:\n    print('RuntimeError', e)\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert float(lines[0]) < 2.0
+    assert lines[1].startswith("RuntimeError") and ("GPU" in lines[1] or "numba-cuda" in lines[1])

@@ -3,7 +3,7 @@ baseline and each installed peer library, as a PNG.
 
 Usage::
 
-    python benchmarks/plot_throughput.py --out docs/throughput.png
+    python benchmarks/scripts/plot_throughput.py --out docs/throughput.png
 
 Needs matplotlib (``pip install -e '.[bench]'``). Peers are measured up to
 ``--peer-max`` elements (they are 10-300x slower and JAX needs ~4x the output in

@@ -3,8 +3,8 @@ write of the same bytes, and torch CPU tensors vs NumPy arrays.
 
 Usage::
 
-    python benchmarks/bench_large.py                      # defaults below
-    python benchmarks/bench_large.py --stream-elements 2e9 --dir /tmp
+    python benchmarks/scripts/bench_large.py                      # defaults below
+    python benchmarks/scripts/bench_large.py --stream-elements 2e9 --dir /tmp
 
 Every ratio compares two jobs timed in the same process. Streaming rows run in
 child processes so that their peak resident memory (VmHWM) can be reported.

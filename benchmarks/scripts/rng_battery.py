@@ -3,8 +3,8 @@ order) to stdout as little-endian uint32, for RNG test batteries.
 
 Usage (Debian: ``apt-get install dieharder``)::
 
-    python benchmarks/rng_battery.py --seed 0 | dieharder -g 200 -d 0
-    python benchmarks/rng_battery.py --seed 0 | dieharder -g 200 -a     # the full battery (hours)
+    python benchmarks/scripts/rng_battery.py --seed 0 | dieharder -g 200 -d 0
+    python benchmarks/scripts/rng_battery.py --seed 0 | dieharder -g 200 -a     # the full battery (hours)
 
 ``--gigabytes`` limits the stream (default: endless until the reader closes).
 """

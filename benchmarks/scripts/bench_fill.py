@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_fill.py                 # sizes 2e8 and 1e9
-    python benchmarks/bench_fill.py --sizes 1e7 1e8 --repeat 5 --no-peers
+    python benchmarks/scripts/bench_fill.py                 # sizes 2e8 and 1e9
+    python benchmarks/scripts/bench_fill.py --sizes 1e7 1e8 --repeat 5 --no-peers
 
 Each row is the median of ``--repeat`` runs into a pre-touched buffer (or, for
 "call", a fresh array per run). ``ratio`` divides by the parallel constant

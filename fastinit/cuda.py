@@ -1,0 +1,194 @@
+"""CUDA kernels: the same per-element maths as the CPU, on NVIDIA GPUs.
+
+Imported lazily (``import fastinit`` never touches CUDA); needs the
+``numba-cuda`` package (``pip install fastinit[cuda]``) and a GPU, or Numba's
+CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before Numba is imported).
+
+Every scalar building block (Philox rounds, bits -> uniform, inverse CDF,
+samplers) is compiled for the GPU from the very source the CPU kernels use
+(:func:`fastinit._jit.cuda_device`), so raw bits are identical to the CPU's for
+every element. Float results are identical where the same operations are
+evaluated; where a compiler fuses a multiply-add differently (NVVM and LLVM
+both contract ``a * b + c`` into FMA by default, but may pick different
+pairs), or where the device's ``log``/``exp``/``cos`` differ from the host C
+library in the last bit, float32/float64 results can differ by a few ulp.
+
+Launch: a grid-stride loop in which each thread computes one whole Philox
+block (four elements) per iteration. With the planar element -> counter
+mapping the 16 threads of a group write 16 consecutive elements per output
+word, so every store instruction of a warp is fully coalesced. Threads per
+block come from :data:`THREADS_PER_BLOCK` (tests patch it small, so that tiny
+inputs still span many blocks); blocks from the device's multiprocessor count.
+"""
+import math
+
+import numpy as np
+
+try:
+    # A module global (not a local): Numba's CUDA simulator swaps the ``cuda``
+    # global of a kernel for its own fake module.
+    from numba import cuda
+except ImportError:  # pragma: no cover - numba builds without a CUDA target
+    cuda = None
+
+from ._jit import cuda_device
+from .samplers import BITS_U32, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
+from .philox import block_bits
+
+#: Threads per CUDA block (a patchable setting).
+THREADS_PER_BLOCK = 256
+#: Blocks per multiprocessor launched by the grid-stride loop.
+BLOCKS_PER_SM = 32
+
+_KERNELS = {}
+
+
+def _cuda():
+    if cuda is None:  # pragma: no cover - depends on the installation
+        raise RuntimeError("the CUDA path needs numba-cuda: pip install 'fastinit[cuda]'")
+    if not cuda.is_available():
+        raise RuntimeError("no CUDA GPU is available (set NUMBA_ENABLE_CUDASIM=1 to use Numba's "
+                           "CUDA simulator)")
+    return cuda
+
+
+def _kernel(kind):
+    """The grid-stride kernel for sampler ``kind`` (compiled once, on first use)."""
+    if kind in _KERNELS:
+        return _KERNELS[kind]
+    _cuda()
+    sample_fn = cuda_device(SAMPLE_FUNCTIONS[kind])
+    bits_fn = cuda_device(block_bits)
+    two_draws = kind in TWO_DRAW_KINDS
+
+    @cuda.jit
+    def fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
+                  groups_per_run, k0, k1, prm):
+        # Work item t: run r = t // (16 groups_per_run), lane j = t % 16 of the
+        # run's group number (t // 16) % groups_per_run.
+        n_runs = np.uint64(1)
+        for d in range(outer_len.size):
+            n_runs *= np.uint64(outer_len[d])
+        n_items = n_runs * np.uint64(groups_per_run) * np.uint64(16)
+        pos_end = pos + np.uint64(out.size)
+        t = np.uint64(cuda.grid(1))
+        stride = np.uint64(cuda.gridsize(1))
+        while t < n_items:
+            r = t // (np.uint64(groups_per_run) * np.uint64(16))
+            local = t % (np.uint64(groups_per_run) * np.uint64(16))
+            # flat index where run r starts
+            first = inner_first
+            rr = r
+            for d in range(outer_len.size - 1, -1, -1):
+                n = np.uint64(outer_len[d])
+                first += (np.uint64(outer_start[d]) + rr % n) * np.uint64(outer_stride[d])
+                rr //= n
+            g = first // np.uint64(64) + local // np.uint64(16)
+            j = local % np.uint64(16)
+            b = g * np.uint64(16) + j
+            x = bits_fn(b, np.uint64(0), k0, k1)
+            y = x
+            if two_draws:
+                y = bits_fn(b, np.uint64(1), k0, k1)
+            for w in range(4):
+                i = g * np.uint64(64) + np.uint64(16 * w) + j
+                if first <= i and i < first + run_len:
+                    p = r * run_len + (i - first)
+                    if pos <= p and p < pos_end:
+                        out[p - pos] = sample_fn(k0, k1, b, np.uint64(w), x[w], y[w], prm)
+            t += stride
+
+    _KERNELS[kind] = fill_runs
+    return fill_runs
+
+
+def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
+    """Fill the 1-D contiguous device array ``out`` with positions ``pos ..`` of
+    ``runs`` (see :mod:`fastinit.cpu`), on ``stream``."""
+    if out.size == 0:
+        return
+    _cuda()
+    kernel = _kernel(kind)
+    prm = tuple(float(p) for p in params) + (0.0,) * (N_PARAMS - len(params))
+    groups_per_run = (runs.run_len + 63) // 64 + 1  # a misaligned run touches one more
+    n_items = (runs.size // runs.run_len) * groups_per_run * 16
+    threads = int(THREADS_PER_BLOCK)
+    device = cuda.get_current_device()
+    sms = getattr(device, "MULTIPROCESSOR_COUNT", 1) or 1
+    blocks = max(1, min(math.ceil(n_items / threads), sms * BLOCKS_PER_SM))
+    outer = [cuda.to_device(np.ascontiguousarray(a, np.int64), stream=stream)
+             for a in (runs.outer_len, runs.outer_start, runs.outer_stride)]
+    kernel[blocks, threads, stream](out, np.uint64(pos), *outer, np.uint64(runs.inner_first),
+                                    np.uint64(runs.run_len), np.uint64(groups_per_run),
+                                    np.uint64(key[0]), np.uint64(key[1]), prm)
+
+
+_CONSTANT = []
+
+
+def fill_constant(out, value, stream=0):
+    """Write ``value`` into every element of the 1-D device array ``out``."""
+    if out.size == 0:
+        return
+    _cuda()
+    if not _CONSTANT:
+        @cuda.jit
+        def constant(a, v):
+            i = cuda.grid(1)
+            while i < a.size:
+                a[i] = v
+                i += cuda.gridsize(1)
+        _CONSTANT.append(constant)
+    threads = int(THREADS_PER_BLOCK)
+    blocks = max(1, min(math.ceil(out.size / threads), 65535))
+    _CONSTANT[0][blocks, threads, stream](out, out.dtype.type(value))
+
+
+class Backend:
+    """Where an initializer's runs are written: a CUDA stream (see
+    :class:`fastinit.initializers.Initializer`)."""
+
+    def __init__(self, stream=0):
+        self.stream = 0 if stream is None else stream
+
+    def fill_runs(self, out, runs, key, kind, params, pos=0):
+        fill_runs(out, runs, key, kind, params, self.stream, pos)
+
+    def fill_constant(self, out, value):
+        fill_constant(out, value, self.stream)
+
+
+def as_device_array(obj, name="out"):
+    """A Numba device array viewing ``obj``'s GPU memory (``__cuda_array_interface__``),
+    after checking it is writable and C-contiguous."""
+    _cuda()
+    cai = getattr(obj, "__cuda_array_interface__", None)
+    if cai is not None and cai.get("data", (0, False))[1]:
+        raise ValueError(f"{name} is read-only")
+    if cai is None and not type(obj).__module__.startswith(("numba.cuda", "numba_cuda")):
+        raise TypeError(f"{name} is not a CUDA array")
+    arr = obj if cai is None else cuda.as_cuda_array(obj)
+    contiguous = arr.is_c_contiguous() if hasattr(arr, "is_c_contiguous") \
+        else arr.flags["C_CONTIGUOUS"]
+    if not contiguous:
+        raise ValueError(f"{name} must be C-contiguous; fill a contiguous array instead")
+    return arr
+
+
+
+def device_context(device):
+    """Context manager selecting the GPU named by ``device`` ("cuda" or "cuda:N")."""
+    _cuda()
+    index = 0 if device == "cuda" else int(device.split(":", 1)[1])
+    if index >= len(cuda.gpus):
+        raise ValueError(f"device {device!r}: only {len(cuda.gpus)} GPU(s) present")
+    return cuda.gpus[index]
+
+
+def random_bits(seed_key, count, first=0, stream=0):
+    """Device array of the raw words of elements ``first .. first + count``."""
+    from .cpu import Runs
+    _cuda()
+    out = cuda.device_array(count, np.uint32, stream=stream)
+    fill_runs(out, Runs.contiguous(first, count), seed_key, BITS_U32, (), stream)
+    return out
