@@ -77,3 +77,27 @@ def test_killed_worker_gives_identical_values(client):
     except distributed.comm.CommClosedError:
         pass  # the reply never comes: the worker is gone
     assert np.array_equal(future.result(timeout=120), init(shape))
+
+
+def test_jax_sharded_init_recipe():
+    # README recipe: each JAX device's shard comes from the region API. Run in a
+    # subprocess because XLA_FLAGS must be set before JAX is imported.
+    pytest.importorskip("jax")
+    import subprocess
+    import sys
+    code = """
+import os
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import jax, numpy as np, fastinit
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+init = fastinit.lecun_normal(seed=0)
+shape = (1024, 512)
+mesh = Mesh(np.array(jax.devices()).reshape(2, 2), ("x", "y"))
+sharding = NamedSharding(mesh, P("x", "y"))
+arr = jax.make_array_from_callback(shape, sharding, lambda idx: init(shape, region=idx))
+assert len(arr.addressable_shards) == 4
+assert np.array_equal(np.asarray(arr), init(shape))
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
