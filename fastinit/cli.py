@@ -8,7 +8,8 @@ a 1e9-element ``lecun_normal`` tensor, its throughput and summary statistics.
     fastinit checkpoint examples/small_transformer.json --seed 0 --out model.safetensors
 
 Initializer parameters are passed as options (``--scale 2 --mode fan_out``);
-values are read as JSON where possible (numbers), else as strings. Errors
+values are read as JSON where possible (numbers), then as floats ("inf"), else
+as strings. Errors
 print one line and exit with status 2, leaving no output file.
 """
 import argparse
@@ -106,7 +107,10 @@ def _initializer_params(extra):
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
-            params[key] = value
+            try:
+                params[key] = float(value)  # "inf", "-inf"
+            except ValueError:
+                params[key] = value
     return params
 
 

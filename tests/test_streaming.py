@@ -148,6 +148,12 @@ def test_cli_sample_and_checkpoint(tmp_path):
     assert r.returncode == 0, r.stderr
     want = fastinit.VarianceScaling(2.0, "fan_out", seed=3)((300, 200), region=np.s_[10:20, :])
     assert np.array_equal(np.load(out), want)
+    r = cli("sample", "truncated_normal", "--shape", "500", "--stddev", "1", "--minval", "1.5",
+            "--maxval", "inf", "--seed", "0", "--out", str(tmp_path / "t.npy"))
+    assert r.returncode == 0, r.stderr
+    t = np.load(tmp_path / "t.npy")
+    assert t.min() >= 1.5 and np.array_equal(
+        t, fastinit.TruncatedNormal(stddev=1.0, minval=1.5, maxval=np.inf, seed=0)((500,)))
     ck = tmp_path / "m.safetensors"
     r = cli("checkpoint", EXAMPLE, "--seed", "0", "--out", str(ck), "--no-progress")
     assert r.returncode == 0, r.stderr
