@@ -42,8 +42,9 @@ orthogonal = Orthogonal
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "random_bits", "variance_scaling", "lecun_normal",
-    "lecun_uniform", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
-    "truncated_normal", "random_normal", "random_uniform", "zeros", "ones", "constant", "identity", "orthogonal",
-    "save_npy", "save_checkpoint", "load_spec", "tensor_seed",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "random_bits",
+    "variance_scaling", "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "truncated_normal", "random_normal", "random_uniform", "zeros",
+    "ones", "constant", "identity", "orthogonal", "save_npy", "save_checkpoint", "load_spec",
+    "tensor_seed",
 ]

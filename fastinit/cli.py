@@ -20,7 +20,6 @@ import sys
 import time
 
 import numba
-import numpy as np
 
 from . import cpu
 from .dtypes import resolve_dtype

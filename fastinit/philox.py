@@ -43,7 +43,6 @@ bits are kept zero, so each 32x32->64 multiply is a single ``vpmuludq`` in the
 vectorized loop (LLVM knows the upper halves are zero).
 """
 import numpy as np
-import numba
 
 from ._jit import scalar, serial
 
