@@ -30,7 +30,7 @@ import threading
 import numba
 import numpy as np
 
-from ._jit import kernel, serial
+from ._jit import kernel, scalar, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
 from .samplers import (
     BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
@@ -127,8 +127,10 @@ def _fill_span_parallel(out, first, k0, k1, kind, prm, chunk):
             _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm)
 
 
-@serial
-def _run_first(r, outer_len, outer_start, outer_stride, inner_first):
+@scalar
+def run_first(r, outer_len, outer_start, outer_stride, inner_first):
+    """Flat index where run ``r`` starts (``uint64``; see the module docstring).
+    Device-agnostic: the CUDA kernels call it too."""
     first = inner_first
     for d in range(outer_len.size - 1, -1, -1):
         n = np.uint64(outer_len[d])
@@ -155,7 +157,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
         for r in range(r_begin, r_end):
             a = max(pos, r * run_len)
             b = min(pos_end, (r + _U1) * run_len)
-            first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
+            first = run_first(r, outer_len, outer_start, outer_stride, inner_first)
             _fill_span_parallel(out[a - pos:b - pos], first + (a - r * run_len),
                                 k0, k1, kind, prm, chunk)
     else:
@@ -168,7 +170,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             for r in range(ra, min(ra + runs_per_item, r_end)):
                 a = max(pos, r * run_len)
                 b = min(pos_end, (r + _U1) * run_len)
-                first = _run_first(r, outer_len, outer_start, outer_stride, inner_first)
+                first = run_first(r, outer_len, outer_start, outer_stride, inner_first)
                 _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind,
                            prm, scratch)
 

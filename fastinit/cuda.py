@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - numba builds without a CUDA target
 
 from ._jit import cuda_device
 from .samplers import BITS_U32, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
+from .cpu import run_first
 from .philox import block_bits
 
 #: Threads per CUDA block (a patchable setting).
@@ -59,6 +60,7 @@ def _kernel(kind):
     _cuda()
     sample_fn = cuda_device(SAMPLE_FUNCTIONS[kind])
     bits_fn = cuda_device(block_bits)
+    first_fn = cuda_device(run_first)
     two_draws = kind in TWO_DRAW_KINDS
 
     @cuda.jit
@@ -76,13 +78,7 @@ def _kernel(kind):
         while t < n_items:
             r = t // (np.uint64(groups_per_run) * np.uint64(16))
             local = t % (np.uint64(groups_per_run) * np.uint64(16))
-            # flat index where run r starts
-            first = inner_first
-            rr = r
-            for d in range(outer_len.size - 1, -1, -1):
-                n = np.uint64(outer_len[d])
-                first += (np.uint64(outer_start[d]) + rr % n) * np.uint64(outer_stride[d])
-                rr //= n
+            first = first_fn(r, outer_len, outer_start, outer_stride, inner_first)
             g = first // np.uint64(64) + local // np.uint64(16)
             j = local % np.uint64(16)
             b = g * np.uint64(16) + j
