@@ -61,7 +61,7 @@ def _demo(args):
           f"({n:.3g} elements, {nbytes / 1e9:.2f} GB), {numba.get_num_threads()} threads")
     print(f"  first call (compile or load cached kernel): {t_first:8.3f} s")
     print(f"  init(shape)  (fresh array):  {t_call:8.3f} s  {t_call / n * 1e9:6.3f} ns/elem  "
-          f"{nbytes / t_call / 1e9:6.2f} GB/s")
+          f"{nbytes / t_call / 1e9:6.2f} GB/s  (includes the OS's first-touch page faults)")
     print(f"  init.fill(w) (in place):     {t_fill:8.3f} s  {t_fill / n * 1e9:6.3f} ns/elem  "
           f"{nbytes / t_fill / 1e9:6.2f} GB/s")
     print(f"  mean {mean:+.3e}   std {std:.6e} (expected sqrt(1/fan_in) = {expected_std:.6e}, "
