@@ -33,7 +33,7 @@ from .samplers import (
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
     UNIFORM_F64,
 )
-from .seeding import key_from_seed, seed_sequence
+from .seeding import key_from_seed
 from .transforms import TRUNC2_STD
 
 __all__ = [
@@ -205,9 +205,8 @@ class _RandomInitializer(Initializer):
     """An initializer drawing from one sampler; owns the seed -> key step."""
 
     def __init__(self, seed=None):
-        self._seed_sequence = seed_sequence(seed)
         self.seed = seed
-        self._key = key_from_seed(self._seed_sequence)
+        self._key = key_from_seed(seed)  # OS entropy is drawn here, once, for seed=None
 
     def with_seed(self, seed):
         return type(self).from_config(dict(self.get_config(), seed=seed))
