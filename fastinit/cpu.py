@@ -90,7 +90,9 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
     g = i_begin // _G
     _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, prm)
     a = i_begin - g * _G
-    out[i_begin - first:i_end - first] = scratch[a:a + n]
+    o = i_begin - first
+    for k in range(n):
+        out[o + k] = scratch[a + k]
 
 
 @serial
