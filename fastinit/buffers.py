@@ -31,6 +31,13 @@ def _torch_bfloat16_view(obj):
     return np.from_dlpack(obj.detach().view(torch.int16)).view(bf16)
 
 
+def is_gpu_array(obj):
+    """Whether ``obj`` is GPU memory: it exposes ``__cuda_array_interface__`` or
+    is a Numba device array (the CUDA simulator's arrays expose no interface)."""
+    return hasattr(obj, "__cuda_array_interface__") or \
+        type(obj).__module__.startswith(("numba.cuda", "numba_cuda"))
+
+
 def as_output_array(out, name="out"):
     """Return a NumPy array sharing ``out``'s memory, after checking that it is
     writable, C-contiguous, on the CPU and of a supported float dtype."""

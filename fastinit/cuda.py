@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - numba builds without a CUDA target
     cuda = None
 
 from ._jit import cuda_device
+from .buffers import is_gpu_array
 from .samplers import BITS_U32, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
 from .cpu import run_first
 from .philox import block_bits
@@ -161,7 +162,7 @@ def as_device_array(obj, name="out"):
     cai = getattr(obj, "__cuda_array_interface__", None)
     if cai is not None and cai.get("data", (0, False))[1]:
         raise ValueError(f"{name} is read-only")
-    if cai is None and not type(obj).__module__.startswith(("numba.cuda", "numba_cuda")):
+    if not is_gpu_array(obj):
         raise TypeError(f"{name} is not a CUDA array")
     arr = obj if cai is None else cuda.as_cuda_array(obj)
     contiguous = arr.is_c_contiguous() if hasattr(arr, "is_c_contiguous") \

@@ -92,6 +92,20 @@ def bound_keys(dt, low, high, high_inclusive=True):
     return lo, hi
 
 
+def inward_bounds(dt, low, high, high_inclusive=True):
+    """The smallest float32/float64 ``dt`` value >= ``low`` and the largest <= ``high``
+    (< ``high`` when ``high_inclusive`` is false), as Python floats; bounds beyond
+    the format's range give +-inf or the extreme finite value."""
+    t = dt.type
+    with np.errstate(over="ignore"):  # huge bounds become +-inf
+        a, b = t(low), t(high)
+    if float(a) < low:
+        a = np.nextafter(a, t(np.inf))
+    if float(b) > high or (not high_inclusive and float(b) >= high):
+        b = np.nextafter(b, t(-np.inf))
+    return float(a), float(b)
+
+
 def check_representable(dt, low, high, high_inclusive=True):
     """Raise ValueError unless some finite value of ``dt`` lies in [low, high]
     (or [low, high) when ``high_inclusive`` is false)."""
@@ -100,15 +114,9 @@ def check_representable(dt, low, high, high_inclusive=True):
         inf = _inf_key(dt)
         ok = max(lo, 1 - inf) <= min(hi, inf - 1)
     else:
-        info = np.finfo(dt)
-        t = dt.type
-        with np.errstate(over="ignore"):
-            a, b = t(max(low, -float(info.max))), t(min(high, float(info.max)))
-        if float(a) < low:
-            a = np.nextafter(a, t(np.inf))
-        if float(b) > high or (not high_inclusive and float(b) >= high):
-            b = np.nextafter(b, t(-np.inf))
-        ok = a <= b and np.isfinite(a) and np.isfinite(b)
+        finite = float(np.finfo(dt).max)
+        a, b = inward_bounds(dt, low, high, high_inclusive)
+        ok = max(a, -finite) <= min(b, finite)
     if not ok:
         raise ValueError(f"no finite {dt} value lies in the distribution's support "
                          f"[{low}, {high}{']' if high_inclusive else ')'}")

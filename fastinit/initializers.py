@@ -24,8 +24,10 @@ import numpy as np
 
 from . import cpu
 from ._validation import check_allocation, choice, finite_float, normalize_shape, positive_float
-from .buffers import as_output_array
-from .dtypes import bound_keys, check_representable, compute_dtype, is_16bit, resolve_dtype
+from .buffers import as_output_array, is_gpu_array
+from .dtypes import (
+    bound_keys, check_representable, compute_dtype, inward_bounds, is_16bit, resolve_dtype,
+)
 from .fans import LAYOUTS, compute_fans, validate_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
@@ -134,9 +136,7 @@ class Initializer:
         -------
         The ``out`` object.
         """
-        on_gpu = not isinstance(out, np.ndarray) and (
-            hasattr(out, "__cuda_array_interface__")
-            or type(out).__module__.startswith(("numba.cuda", "numba_cuda")))
+        on_gpu = is_gpu_array(out)
         if on_gpu:
             gpu = _gpu("cuda")
             arr = gpu.as_device_array(out)
@@ -452,22 +452,10 @@ def _bound(value, name):
 TAIL_THRESHOLD = 5.0
 
 
-def _inward(dtype, lo, hi):
-    """The smallest value of ``dtype`` >= lo and the largest <= hi (as floats)."""
-    t = dtype.type
-    with np.errstate(over="ignore"):  # huge bounds become +-inf, then the extreme finite value
-        a, b = t(lo), t(hi)
-    if float(a) < lo:
-        a = np.nextafter(a, t(np.inf))
-    if float(b) > hi:
-        b = np.nextafter(b, t(-np.inf))
-    return float(a), float(b)
-
-
 def _truncated_sampler(dtype, mean, sigma, lo, hi):
     """Sampler for Normal(mean, sigma) truncated to [lo, hi] (any bounds)."""
     alpha, beta = (lo - mean) / sigma, (hi - mean) / sigma
-    out_lo, out_hi = _inward(dtype, lo, hi)
+    out_lo, out_hi = inward_bounds(dtype, lo, hi)
     f64 = dtype == np.float64
     bounds = (lo, hi, True)
 
