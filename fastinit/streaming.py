@@ -188,13 +188,11 @@ def _npy_header(dtype, shape):
     import io
     buf = io.BytesIO()
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
-    np.lib.format.write_array_header_2_0(buf, header) if _needs_v2(header) else \
+    if len(repr(header)) > 65000:  # format 1.0 headers are limited to 64 KiB
+        np.lib.format.write_array_header_2_0(buf, header)
+    else:
         np.lib.format.write_array_header_1_0(buf, header)
     return buf.getvalue()
-
-
-def _needs_v2(header):
-    return len(repr(header)) > 65000
 
 
 def tensor_seed(seed, name):
