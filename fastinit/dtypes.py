@@ -80,8 +80,10 @@ def _value(dt, key):
 
 def bound_keys(dt, low, high, high_inclusive=True):
     """Order keys (see :func:`fastinit.transforms.order_key_16`) of the smallest
-    16-bit value >= ``low`` and the largest <= ``high`` (< ``high`` when
-    ``high_inclusive`` is false); infinite bounds give the infinities' keys."""
+    finite 16-bit value >= ``low`` and the largest finite one <= ``high`` (<
+    ``high`` when ``high_inclusive`` is false). Values beyond the format's range
+    round to infinity, so clamping to these keys also keeps outputs finite; the
+    keys cross (lo > hi) when no finite value lies in the interval."""
     inf = _inf_key(dt)
     lo = -inf if low == -math.inf else _key(_bits(dt, low))
     hi = inf if high == math.inf else _key(_bits(dt, high))
@@ -89,7 +91,7 @@ def bound_keys(dt, low, high, high_inclusive=True):
         lo += 1
     while _value(dt, hi) > high or (not high_inclusive and _value(dt, hi) >= high):
         hi -= 1
-    return lo, hi
+    return max(lo, 1 - inf), min(hi, inf - 1)
 
 
 def inward_bounds(dt, low, high, high_inclusive=True):
@@ -111,8 +113,7 @@ def check_representable(dt, low, high, high_inclusive=True):
     (or [low, high) when ``high_inclusive`` is false)."""
     if is_16bit(dt):
         lo, hi = bound_keys(dt, low, high, high_inclusive)
-        inf = _inf_key(dt)
-        ok = max(lo, 1 - inf) <= min(hi, inf - 1)
+        ok = lo <= hi
     else:
         finite = float(np.finfo(dt).max)
         a, b = inward_bounds(dt, low, high, high_inclusive)

@@ -238,7 +238,13 @@ def _normal_sampler(distribution, method, dtype, mean, stddev):
     a truncated one is cut at mean -+ 2 stddev."""
     kind = _KINDS[distribution, method, dtype]
     if distribution == "truncated_normal":
-        return kind, (mean, stddev, 0.0), (mean - 2 * stddev, mean + 2 * stddev, True)
+        lo, hi = mean - 2 * stddev, mean + 2 * stddev
+        if max(abs(lo), abs(hi)) > float(np.finfo(dtype).max):
+            # mean + sigma * z could overflow: the general sampler clamps to
+            # the finite range.
+            return _truncated_sampler(dtype, mean, stddev, lo, hi, -2.0, 2.0)
+        out_lo, out_hi = inward_bounds(dtype, lo, hi)
+        return kind, (mean, stddev, 0.0, 0.0, 0.0, 0.0, out_lo, out_hi), (lo, hi, True)
     return kind, (mean, stddev, 0.0), (-math.inf, math.inf, True)
 
 
@@ -430,7 +436,9 @@ class TruncatedNormal(_RandomInitializer):
     def _sampler(self, shape, dtype):
         if self.minval is None and self.maxval is None:
             return _normal_sampler("truncated_normal", self.method, dtype, self.mean, self.stddev)
-        return _truncated_sampler(dtype, self.mean, self.stddev, *self._bounds())
+        lo, hi = self._bounds()
+        return _truncated_sampler(dtype, self.mean, self.stddev, lo, hi,
+                                  (lo - self.mean) / self.stddev, (hi - self.mean) / self.stddev)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "method": self.method,
@@ -452,10 +460,14 @@ def _bound(value, name):
 TAIL_THRESHOLD = 5.0
 
 
-def _truncated_sampler(dtype, mean, sigma, lo, hi):
-    """Sampler for Normal(mean, sigma) truncated to [lo, hi] (any bounds)."""
-    alpha, beta = (lo - mean) / sigma, (hi - mean) / sigma
+def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
+    """Sampler for Normal(mean, sigma) truncated to [lo, hi] (any bounds), i.e.
+    to [alpha, beta] in standard units (passed separately because ``mean -+ k
+    sigma`` can overflow where ``k`` does not). Outputs are clamped to the
+    values of ``dtype`` inside [lo, hi] and to its finite range."""
+    finite = float(np.finfo(dtype).max)
     out_lo, out_hi = inward_bounds(dtype, lo, hi)
+    out_lo, out_hi = max(out_lo, -finite), min(out_hi, finite)
     f64 = dtype == np.float64
     bounds = (lo, hi, True)
 

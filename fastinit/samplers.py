@@ -11,9 +11,12 @@ one Philox call among the four words of a block) and ``prm``, a tuple of
 =======================  ======================================  =========================
 kind                     value                                   prm
 =======================  ======================================  =========================
-TRUNC2_INV_F32/_F64      mean + sigma * z, z ~ N(0,1) on [-2, 2]  mean, sigma
-                         by inverse CDF
-TRUNC2_REJECT_F32/_F64   same distribution, by rejection of      mean, sigma
+TRUNC2_INV_F32/_F64      mean + sigma * z, z ~ N(0,1) on [-2, 2]  mean, sigma, -, -, -, -,
+                         by inverse CDF (float32: clipped to     lo, hi
+                         [lo, hi], the float32 values inside
+                         mean -+ 2 sigma: rounding mean and
+                         sigma to float32 could cross them)
+TRUNC2_REJECT_F32/_F64   same distribution, by rejection of      as TRUNC2_INV
                          Box-Muller normals
 TRUNC_CDF_F32/_F64       mean + scale * clip(Phi^-1(A + u (B -   mean, scale, A, B, zlo,
                          A)), zlo, zhi), clipped to [lo, hi]     zhi, lo, hi
@@ -118,7 +121,8 @@ def _reject_z_f64(k0, k1, block, word, x0, x1):
 
 @scalar
 def _trunc2_inv_f32(k0, k1, block, word, x0, x1, prm):
-    return _F32(prm[0]) + _F32(prm[1]) * trunc2_ppf_f32(signed_unit_f32(x0))
+    v = _F32(prm[0]) + _F32(prm[1]) * trunc2_ppf_f32(signed_unit_f32(x0))
+    return min(max(v, _F32(prm[6])), _F32(prm[7]))
 
 
 @scalar
@@ -128,7 +132,8 @@ def _trunc2_inv_f64(k0, k1, block, word, x0, x1, prm):
 
 @scalar
 def _trunc2_reject_f32(k0, k1, block, word, x0, x1, prm):
-    return _F32(prm[0]) + _F32(prm[1]) * _reject_z_f32(k0, k1, block, word, x0, x1)
+    v = _F32(prm[0]) + _F32(prm[1]) * _reject_z_f32(k0, k1, block, word, x0, x1)
+    return min(max(v, _F32(prm[6])), _F32(prm[7]))
 
 
 @scalar

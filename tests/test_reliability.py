@@ -181,6 +181,26 @@ def test_hostile_truncation_parameters(mean, stddev, lo, hi, dtype):
     assert np.all(np.isfinite(x)) and x.min() >= a and x.max() <= b
 
 
+@pytest.mark.parametrize("stddev,dtype", [(1.70164072159707e38, np.float32),
+                                          (8.98846567431158e307, np.float64)])
+def test_bounds_beyond_the_float_range_stay_finite(stddev, dtype):
+    # mean + 2 stddev exceeds the dtype's largest value (float64: it overflows to
+    # inf): samples are clamped to the largest finite value.
+    x = fastinit.TruncatedNormal(stddev=stddev, seed=0)((2000,), dtype)
+    assert np.all(np.isfinite(x))
+    assert np.abs(x).max() <= np.finfo(dtype).max
+
+
+@pytest.mark.parametrize("method", ["inverse_cdf", "rejection"])
+@pytest.mark.parametrize("kwargs", [dict(mean=0.1, stddev=1e-8),           # mean not a float32
+                                    dict(stddev=4.317297217455161e-44)])  # subnormal stddev
+def test_float32_rounding_of_mean_and_stddev_never_crosses_the_bounds(kwargs, method):
+    init = fastinit.TruncatedNormal(**kwargs, seed=0, method=method)
+    x = init((20_000,), np.float32).astype(np.float64)
+    lo, hi = init._bounds()
+    assert x.min() >= lo and x.max() <= hi
+
+
 def test_bad_buffer_is_never_half_written():
     init = fastinit.TruncatedNormal(seed=0)
     buf = np.full((10, 10), 7.0, np.float32)
