@@ -2,6 +2,7 @@
 is allocated or written, and each error names the argument and what is allowed."""
 import math
 import operator
+import os
 
 import numpy as np
 
@@ -72,15 +73,95 @@ def choice(value, name, allowed):
 _CHECKED_BYTES = 256 << 20
 
 
+#: Where the process's cgroup membership and the cgroup file systems are read
+#: (patchable, for tests).
+PROC_SELF_CGROUP = "/proc/self/cgroup"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+#: cgroup v1 reports "no limit" as a huge number near 2**63.
+_V1_UNLIMITED = 1 << 60
+
+
+def _read_int(path):
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    return None if text == "max" else int(text) if text.isdigit() else None
+
+
+def _inactive_file(path, key):
+    # Page cache the kernel reclaims before it OOM-kills: not really in use.
+    try:
+        with open(path) as f:
+            for line in f:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cgroup_dirs():
+    """(version, directory) of this process's cgroups and their ancestors, whose
+    limits all apply."""
+    try:
+        with open(PROC_SELF_CGROUP) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            version, base = 2, CGROUP_ROOT
+        elif "memory" in controllers.split(","):
+            version, base = 1, os.path.join(CGROUP_ROOT, "memory")
+        else:
+            continue
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            out.append((version, os.path.join(base, *parts[:depth])))
+    return out
+
+
+def cgroup_available_memory():
+    """Bytes this process's memory cgroups (v2 and v1, the tightest limit on
+    the path to the root) still allow, or None when no limit is set."""
+    free = None
+    for version, d in _cgroup_dirs():
+        if version == 2:
+            limit = _read_int(os.path.join(d, "memory.max"))
+            usage = _read_int(os.path.join(d, "memory.current"))
+            cache = _inactive_file(os.path.join(d, "memory.stat"), "inactive_file")
+        else:
+            limit = _read_int(os.path.join(d, "memory.limit_in_bytes"))
+            usage = _read_int(os.path.join(d, "memory.usage_in_bytes"))
+            cache = _inactive_file(os.path.join(d, "memory.stat"), "total_inactive_file")
+            if limit is not None and limit >= _V1_UNLIMITED:
+                limit = None
+        if limit is None or usage is None:
+            continue
+        room = max(0, limit - max(0, usage - cache))
+        free = room if free is None else min(free, room)
+    return free
+
+
 def available_memory():
-    """Bytes of memory available to a new allocation (Linux MemAvailable plus
-    free swap), or None where that cannot be read."""
+    """Bytes of memory available to a new allocation: the smaller of the
+    system's (Linux MemAvailable plus free swap) and what this process's
+    memory cgroup allows (containers), or None where neither can be read."""
     try:
         with open("/proc/meminfo") as f:
             info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
-        return info["MemAvailable"] + info.get("SwapFree", 0)
+        system = info["MemAvailable"] + info.get("SwapFree", 0)
     except (OSError, KeyError, ValueError, IndexError):
-        return None
+        system = None
+    limits = [m for m in (system, cgroup_available_memory()) if m is not None]
+    return min(limits) if limits else None
 
 
 def check_allocation(nbytes, what):

@@ -15,20 +15,24 @@ import sys
 
 import numpy as np
 
-from .dtypes import is_supported
+from .dtypes import BFLOAT16, is_supported
 
 
-def _torch_bfloat16_view(obj):
+def _torch_tensor(obj):
+    """``obj`` detached from autograd if it is a torch tensor (a ``Parameter``
+    too: writing its memory in place is what initialization means, and DLPack
+    refuses tensors that require grad), else None."""
     torch = sys.modules.get("torch")
-    if torch is None or not isinstance(obj, torch.Tensor) or obj.dtype != torch.bfloat16:
+    if torch is None or not isinstance(obj, torch.Tensor):
         return None
-    from .dtypes import bfloat16
-    bf16 = bfloat16()
-    if bf16 is None:
-        raise TypeError("filling a bfloat16 torch tensor needs the ml_dtypes package")
-    if not obj.is_contiguous():
+    return obj.detach()
+
+
+def _torch_bfloat16_view(tensor):
+    import torch
+    if not tensor.is_contiguous():
         raise ValueError("out must be contiguous; got a non-contiguous torch tensor")
-    return np.from_dlpack(obj.detach().view(torch.int16)).view(bf16)
+    return np.from_dlpack(tensor.view(torch.int16)).view(BFLOAT16)
 
 
 def is_gpu_array(obj):
@@ -41,10 +45,20 @@ def is_gpu_array(obj):
 def as_output_array(out, name="out"):
     """Return a NumPy array sharing ``out``'s memory, after checking that it is
     writable, C-contiguous, on the CPU and of a supported float dtype."""
+    if isinstance(out, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array: fill its .data, or a plain ndarray")
     if isinstance(out, np.ndarray):
-        arr = out
+        # Subclasses (np.matrix, np.memmap, ...) are filled through a plain
+        # ndarray view of the same memory: the kernels are typed for ndarray,
+        # and a subclass's own indexing rules (matrix keeps 2-D) must not apply.
+        arr = out.view(np.ndarray)
     else:
-        arr = _torch_bfloat16_view(out)
+        arr = None
+        tensor = _torch_tensor(out)
+        if tensor is not None:
+            if str(tensor.dtype) == "torch.bfloat16":
+                arr = _torch_bfloat16_view(tensor)
+            out = tensor
         if arr is None and hasattr(out, "__dlpack__"):
             device = getattr(out, "__dlpack_device__", lambda: (1, 0))()
             if int(device[0]) not in (1, 3):  # kDLCPU, kDLCUDAHost

@@ -25,6 +25,7 @@ ends of a span are computed as whole groups into a 64-element scratch buffer
 value is a pure function of its index, the result is bit-identical for every
 thread count, chunk size and split.
 """
+import os
 import threading
 
 import numba
@@ -269,6 +270,16 @@ _NO_OUTER = np.zeros(0, np.int64)
 # layer (the fallback where neither OpenMP nor TBB is available) aborts on
 # concurrent launches, and each launch already uses every core.
 _LAUNCH = threading.Lock()
+
+
+def _new_launch_lock():
+    # A child forked while another thread held the lock (inside a fill) would
+    # inherit it held, with no thread left to release it: start unlocked.
+    global _LAUNCH
+    _LAUNCH = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_launch_lock)
 
 
 class Runs:

@@ -4,49 +4,40 @@
 values that rounding would carry past a bound of the distribution are set to
 the last representable value inside it, so no value ever lies outside the
 truncation bounds (or reaches the excluded upper end of a uniform).
-bfloat16 comes from the optional ``ml_dtypes`` package (the dtype JAX and
-TensorFlow use with NumPy); ask for it as ``"bfloat16"`` or ``ml_dtypes.bfloat16``.
+bfloat16 comes from the ``ml_dtypes`` package (a required dependency: the
+dtype JAX and TensorFlow use with NumPy); ask for it as ``"bfloat16"`` or
+``ml_dtypes.bfloat16``.
 """
 import math
 
+import ml_dtypes
 import numpy as np
 
 FLOAT32 = np.dtype(np.float32)
 FLOAT64 = np.dtype(np.float64)
 FLOAT16 = np.dtype(np.float16)
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
 _ALLOWED = "float32, float64, float16 or bfloat16"
-
-
-def bfloat16():
-    """The ml_dtypes bfloat16 dtype, or None when ml_dtypes is not installed."""
-    try:
-        import ml_dtypes
-    except ImportError:
-        return None
-    return np.dtype(ml_dtypes.bfloat16)
 
 
 def resolve_dtype(dtype, name="dtype"):
     """``None`` -> float32; a supported float dtype in any spelling -> its numpy dtype."""
     if dtype is None:
         return FLOAT32
-    if isinstance(dtype, str) and dtype == "bfloat16" or getattr(dtype, "__name__", None) == "bfloat16":
-        bf16 = bfloat16()
-        if bf16 is None:
-            raise TypeError(f"{name} bfloat16 needs the ml_dtypes package (pip install ml_dtypes)")
-        return bf16
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return BFLOAT16
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"{name} must be {_ALLOWED}; got {dtype!r}") from None
-    if dt in (FLOAT32, FLOAT64, FLOAT16) or dt == bfloat16():
+    if is_supported(dt):
         return dt
     raise TypeError(f"{name} must be {_ALLOWED}; got {dt}")
 
 
 def is_supported(dt):
-    return dt in (FLOAT32, FLOAT64, FLOAT16) or (dt.name == "bfloat16" and dt == bfloat16())
+    return dt in (FLOAT32, FLOAT64, FLOAT16, BFLOAT16)
 
 
 def compute_dtype(dt):

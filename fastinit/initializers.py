@@ -20,6 +20,7 @@ use different seeds for different weights.
 """
 import math
 
+import ml_dtypes
 import numpy as np
 
 from . import cpu
@@ -97,13 +98,15 @@ class Initializer:
         starts, stops, result_shape = normalize_region(region, shape)
         self._check_region(region)
         runs = region_runs(shape, starts, stops)
+        self._validate(shape, dtype)
         if device != "cpu":
             gpu = _gpu(device)
             with gpu.device_context(device):
                 out = gpu._cuda().device_array(result_shape, dtype, stream=stream or 0)
                 self._generate(out.reshape(-1), shape, runs, backend=gpu.Backend(stream))
             return out
-        check_allocation(math.prod(result_shape) * dtype.itemsize,
+        check_allocation(math.prod(result_shape) * dtype.itemsize
+                         + self._scratch_bytes(shape, dtype),
                          f"a {result_shape} {dtype} array")
         out = np.empty(result_shape, dtype)
         # The parallel kernel is the first to touch the fresh pages, so page
@@ -154,6 +157,8 @@ class Initializer:
             raise ValueError(f"out has shape {tuple(arr.shape)}, but the region of a {shape} "
                              f"tensor has shape {result_shape}")
         runs = region_runs(shape, starts, stops)
+        self._validate(shape, arr.dtype)
+        check_allocation(self._scratch_bytes(shape, arr.dtype), f"filling a {shape} {arr.dtype} tensor")
         if on_gpu:
             self._generate(arr.reshape(-1), shape, runs, backend=gpu.Backend(stream))
         else:
@@ -162,6 +167,15 @@ class Initializer:
 
     def _check_region(self, region):
         """Hook for initializers that cannot generate regions."""
+
+    def _validate(self, shape, dtype):
+        """Every check that generating a ``dtype`` tensor of ``shape`` can fail,
+        run before anything is allocated or written."""
+
+    def _scratch_bytes(self, shape, dtype):
+        """Temporary memory (bytes) generating a tensor of ``shape`` needs
+        beyond its output; counted in the memory check."""
+        return NARROW_WINDOW * 4 if is_16bit(dtype) else 0
 
     def with_seed(self, seed):
         """The same initializer with another seed (itself if it draws nothing)."""
@@ -212,14 +226,30 @@ class _RandomInitializer(Initializer):
         return type(self).from_config(dict(self.get_config(), seed=seed))
 
     def _sampler(self, shape, dtype):
-        """Return ``(kind, params, (low, high, high_inclusive))`` for a tensor of
-        ``shape`` computed in ``dtype`` (float32 or float64); the bounds are
-        those of the distribution's support."""
+        """Return ``(kind, params, (low, high, high_inclusive), reach)`` for a
+        tensor of ``shape`` computed in ``dtype`` (float32 or float64); the
+        bounds are those of the distribution's support, ``reach`` the largest
+        magnitude the sampler can produce (0 for samplers that clamp to the
+        finite range)."""
         raise NotImplementedError
 
+    def _plan(self, shape, dtype):
+        """``(kind, params, bounds)`` for a ``dtype`` tensor of ``shape``, after
+        every check that can fail (run before anything is written)."""
+        kind, params, bounds, reach = self._sampler(shape, compute_dtype(dtype))
+        check_representable(dtype, *bounds)
+        largest = float(ml_dtypes.finfo(dtype).max)
+        if reach > largest:
+            raise ValueError(f"{type(self).__name__}: values would reach {reach:.4g}, beyond the "
+                             f"largest finite {dtype} ({largest:.4g}); use a wider dtype or "
+                             "smaller parameters")
+        return kind, params, bounds
+
+    def _validate(self, shape, dtype):
+        self._plan(shape, dtype)
+
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
-        kind, params, bounds = self._sampler(shape, compute_dtype(flat.dtype))
-        check_representable(flat.dtype, *bounds)
+        kind, params, bounds = self._plan(shape, flat.dtype)
         if not is_16bit(flat.dtype):
             backend.fill_runs(flat, runs, self._key, kind, params, pos)
             return
@@ -233,6 +263,11 @@ class _RandomInitializer(Initializer):
             cpu.narrow(scratch[:b - a], bits[a:b], flat.dtype.name == "bfloat16", lo_key, hi_key)
 
 
+#: The largest |z| the untruncated normal samplers can return (the quantile of
+#: the smallest float64 uniform, 2**-54, is -8.29).
+NORMAL_Z_REACH = 8.3
+
+
 def _normal_sampler(distribution, method, dtype, mean, stddev):
     """Sampler for a normal (``stddev`` before truncation) centred on ``mean``;
     a truncated one is cut at mean -+ 2 stddev."""
@@ -244,14 +279,26 @@ def _normal_sampler(distribution, method, dtype, mean, stddev):
             # the finite range.
             return _truncated_sampler(dtype, mean, stddev, lo, hi, -2.0, 2.0)
         out_lo, out_hi = inward_bounds(dtype, lo, hi)
-        return kind, (mean, stddev, 0.0, 0.0, 0.0, 0.0, out_lo, out_hi), (lo, hi, True)
-    return kind, (mean, stddev, 0.0), (-math.inf, math.inf, True)
+        return kind, (mean, stddev, 0.0, 0.0, 0.0, 0.0, out_lo, out_hi), (lo, hi, True), 0.0
+    return (kind, (mean, stddev, 0.0), (-math.inf, math.inf, True),
+            abs(mean) + NORMAL_Z_REACH * stddev)
 
 
 def _uniform_sampler(dtype, low, high):
-    """Sampler for U[low, high) in ``dtype``: never returns ``high`` after rounding."""
-    below_high = np.nextafter(dtype.type(high), dtype.type(-np.inf))
-    return _KINDS["uniform", None, dtype], (low, high - low, float(below_high)), (low, high, False)
+    """Sampler for U[low, high) in ``dtype``: every value lies in [low, high)
+    after rounding to ``dtype``.
+
+    The kernel computes ``(a + w u) * s``: normally ``a = low``, ``w = high -
+    low`` and ``s = 1`` (exact); when the width overflows ``dtype`` (e.g.
+    ``[-2e38, 2e38)`` in float32) the interval is halved (``s = 2``, exact
+    power-of-two scaling) so that no intermediate is infinite.
+    """
+    with np.errstate(over="ignore"):
+        width = dtype.type(high) - dtype.type(low)
+    s = 1.0 if np.isfinite(width) else 2.0
+    lo_in, below_high = inward_bounds(dtype, low, high, high_inclusive=False)
+    params = (low / s, high / s - low / s, below_high, s, lo_in)
+    return _KINDS["uniform", None, dtype], params, (low, high, False), max(abs(low), abs(high))
 
 
 class VarianceScaling(_RandomInitializer):
@@ -317,7 +364,9 @@ class VarianceScaling(_RandomInitializer):
                                    math.sqrt(s) / TRUNC2_STD)
         if self.distribution == "untruncated_normal":
             return _normal_sampler("normal", None, dtype, 0.0, math.sqrt(s))
-        limit = math.sqrt(3.0 * s)
+        # sqrt(3 s); the product form only where 3 s overflows (it rounds
+        # differently, and the values of ordinary shapes are pinned).
+        limit = math.sqrt(3.0 * s) if 3.0 * s < math.inf else math.sqrt(3.0) * math.sqrt(s)
         return _uniform_sampler(dtype, -limit, limit)
 
     def get_config(self):
@@ -475,7 +524,7 @@ def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
         lam = 0.5 * (a + math.sqrt(a * a + 4.0))
         c = 1.0 if b == math.inf else -math.expm1(-lam * (b - a))
         kind = TRUNC_TAIL_F64 if f64 else TRUNC_TAIL_F32
-        return kind, (mean, scale, a, b, lam, c, out_lo, out_hi), bounds
+        return kind, (mean, scale, a, b, lam, c, out_lo, out_hi), bounds, 0.0
 
     kind = TRUNC_CDF_F64 if f64 else TRUNC_CDF_F32
     if alpha >= TAIL_THRESHOLD:
@@ -486,9 +535,9 @@ def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
         # Upper side: Q(x) = erfc(x / sqrt 2) / 2 is accurate there; Phi^-1(p)
         # = -Q^-1(p), so z = Phi^-1(...) is -x and the scale is negated.
         q = lambda x: 0.5 * math.erfc(x / math.sqrt(2.0))  # noqa: E731
-        return kind, (mean, -sigma, q(alpha), q(beta), -beta, -alpha, out_lo, out_hi), bounds
+        return kind, (mean, -sigma, q(alpha), q(beta), -beta, -alpha, out_lo, out_hi), bounds, 0.0
     phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0))  # noqa: E731
-    return kind, (mean, sigma, phi(alpha), phi(beta), alpha, beta, out_lo, out_hi), bounds
+    return kind, (mean, sigma, phi(alpha), phi(beta), alpha, beta, out_lo, out_hi), bounds, 0.0
 
 
 class RandomNormal(_RandomInitializer):
@@ -569,14 +618,28 @@ class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = finite_float(gain, "gain")
 
-    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
-        _cpu_only(backend, "Identity")
+    def _validate(self, shape, dtype):
         if len(shape) != 2:
             raise ValueError(f"Identity needs a 2-D shape; got {shape}")
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Identity")
+        self._validate(shape, flat.dtype)
         cpu.fill_constant(flat.view(np.uint16) if is_16bit(flat.dtype) else flat,
                           _as_stored(0.0, flat.dtype))
-        k = np.arange(min(shape), dtype=np.int64)
-        where = runs.positions(k * shape[1] + k) - pos
+        if flat.size == 0:
+            return
+        # Only the diagonal elements whose rows positions pos .. pos + size
+        # touch: time and memory proportional to the region, not min(shape).
+        cols = shape[1]
+        last = pos + flat.size - 1
+        if len(runs.outer_len):  # one run per row of the region
+            rows = runs.outer_start[0] + np.arange(pos // runs.run_len, last // runs.run_len + 1)
+        else:
+            first = runs.inner_first + pos
+            rows = np.arange(first // cols, (first + flat.size - 1) // cols + 1)
+        rows = rows[rows < min(shape)]
+        where = runs.positions(rows * (cols + 1)) - pos
         where = where[(where >= 0) & (where < flat.size)]
         (flat.view(np.uint16) if is_16bit(flat.dtype) else flat)[where] = \
             _as_stored(self.gain, flat.dtype)
@@ -621,10 +684,21 @@ class Orthogonal(_RandomInitializer):
             raise ValueError("Orthogonal is not elementwise (it needs a QR of the whole matrix): "
                              "region= and streaming writes are not supported")
 
-    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
-        _cpu_only(backend, "Orthogonal")
+    def _validate(self, shape, dtype):
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of rank >= 2; got {shape}")
+
+    def _scratch_bytes(self, shape, dtype):
+        # float64: the normal draws, LAPACK's copy of them, Q, and the
+        # reshaped/rounded copy of Q, each m x n; R is n x n (n the short side).
+        if len(shape) < 2:
+            return 0
+        m, n = math.prod(shape[:-1]), shape[-1]
+        return 8 * (4 * m * n + min(m, n) ** 2)
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Orthogonal")
+        self._validate(shape, flat.dtype)
         rows, cols = math.prod(shape[:-1]), shape[-1]
         if rows * cols == 0:
             return

@@ -24,7 +24,9 @@ TRUNC_TAIL_F32/_F64      mean + scale * x, x ~ N(0,1) on         mean, scale, al
                          [alpha, beta], alpha > 0, by rejection   lambda, c, lo, hi
                          from a truncated exponential
 NORMAL_F32/_F64          mean + sigma * z, z ~ N(0,1)            mean, sigma
-UNIFORM_F32/_F64         min(low + width * u, below_high)        low, width, below_high
+UNIFORM_F32/_F64         clip((a + w * u) * s, low_in,           a, w, below_high, s,
+                         below_high); s = 1, a = low, w =        low_in
+                         high - low unless the width overflows
 BITS_U32                 the raw 32-bit word of draw 0           -
 =======================  ======================================  =========================
 
@@ -155,12 +157,14 @@ def _normal_f64(k0, k1, block, word, x0, x1, prm):
 
 @scalar
 def _uniform_f32(k0, k1, block, word, x0, x1, prm):
-    return min(_F32(prm[0]) + _F32(prm[1]) * unit_f32(x0), _F32(prm[2]))
+    v = (_F32(prm[0]) + _F32(prm[1]) * unit_f32(x0)) * _F32(prm[3])
+    return min(max(v, _F32(prm[4])), _F32(prm[2]))
 
 
 @scalar
 def _uniform_f64(k0, k1, block, word, x0, x1, prm):
-    return min(prm[0] + prm[1] * unit_f64(x0, x1), prm[2])
+    v = (prm[0] + prm[1] * unit_f64(x0, x1)) * prm[3]
+    return min(max(v, prm[4]), prm[2])
 
 
 @scalar

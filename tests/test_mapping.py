@@ -63,7 +63,7 @@ def test_any_split_of_a_run_gives_the_same_values(kind):
     # agree bit for bit, whatever the offsets.
     dtype = samplers.KIND_DTYPE[kind]
     params = (0.25, 1.5, 1.75) if kind not in (samplers.UNIFORM_F32, samplers.UNIFORM_F64) \
-        else (-1.0, 2.0, float(np.nextafter(dtype.type(1.0), dtype.type(0))))
+        else (-1.0, 2.0, float(np.nextafter(dtype.type(1.0), dtype.type(0))), 1.0, -1.0)
     key = (123, 456)
     n = 64 * 40 + 17
     whole = np.empty(n, dtype)
@@ -78,7 +78,7 @@ def test_any_split_of_a_run_gives_the_same_values(kind):
 def test_indices_beyond_2_to_the_32():
     # 64-bit indices end to end: a run straddling 2**32 equals its two halves,
     # and element 2**32 + i differs from element i.
-    key, kind, params = (9, 9), samplers.UNIFORM_F32, (0.0, 1.0, 0.99999994)
+    key, kind, params = (9, 9), samplers.UNIFORM_F32, (0.0, 1.0, 0.99999994, 1.0, 0.0)
     first = 2**32 - 100
     a = np.empty(300, np.float32)
     cpu.fill_run(a, first, key, kind, params)
