@@ -196,6 +196,11 @@ class Initializer:
         """Rebuild an initializer from :meth:`get_config`'s output."""
         return cls(**config)
 
+    @classmethod
+    def public_name(cls):
+        """The name users call it by: ``"lecun_normal"`` for :class:`LecunNormal`."""
+        return _snake(cls.__name__)
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
@@ -385,8 +390,17 @@ class _VarianceScalingPreset(VarianceScaling):
     _preset = None  # (scale, mode, distribution)
 
     def __init__(self, seed=None, method="inverse_cdf", layout="keras", in_axis=None,
-                 out_axis=None, batch_axis=None):
+                 out_axis=None, batch_axis=None, **fixed):
         scale, mode, distribution = self._preset
+        preset = sorted(set(fixed) & {"scale", "mode", "distribution"})
+        if preset:
+            raise TypeError(
+                f"{self.public_name()} fixes scale={scale}, mode={mode!r} and "
+                f"distribution={distribution!r} (got {', '.join(preset)}); use "
+                "variance_scaling(scale=..., mode=..., distribution=...) to choose them")
+        if fixed:
+            raise TypeError(f"{self.public_name()}() got an unexpected keyword argument "
+                            f"{sorted(fixed)[0]!r}")
         super().__init__(scale, mode, distribution, seed=seed, method=method, layout=layout,
                          in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
 
@@ -732,6 +746,11 @@ _CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUnif
 #: Keras' short aliases.
 REGISTRY = {**{c.__name__: c for c in _CLASSES}, **{_snake(c.__name__): c for c in _CLASSES},
             "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones}
+
+
+def public_names():
+    """The snake_case names of every initializer, sorted."""
+    return sorted(c.public_name() for c in _CLASSES)
 
 
 def get(identifier):

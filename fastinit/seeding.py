@@ -52,3 +52,9 @@ def key_from_seed(seed):
     """The Philox key ``(k0, k1)`` (two Python ints < 2**32) for ``seed``."""
     k0, k1 = seed_sequence(seed).generate_state(2, np.uint32)
     return int(k0), int(k1)
+
+
+def draw_seed():
+    """A fresh seed from OS entropy (a 128-bit int): ``seed=draw_seed()`` is as
+    unpredictable as ``seed=None``, and unlike it can be printed and reused."""
+    return int(np.random.SeedSequence().entropy)

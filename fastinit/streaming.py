@@ -3,11 +3,22 @@
 
 Files are written window by window through a memory map of just that window
 (``chunk_bytes``, 64 MiB by default), so resident memory stays bounded however
-large the tensor is. Every file is written under a temporary name in the
-destination directory, its space reserved up front (``posix_fallocate``: a
-full disk fails at once, not with a SIGBUS halfway), flushed with ``fsync``
-and renamed into place at the end: an interrupted or failed run leaves no
-file under the final name. The values equal the in-memory result bit for bit.
+large the tensor is. The values equal the in-memory result bit for bit.
+
+Safety (what a failed, interrupted or hostile run can and cannot do):
+
+* every check that can fail - arguments, every tensor of a checkpoint spec,
+  the destination (not a directory, not a device, FIFO or socket, the
+  directory writable, enough free space) - runs before a file is created;
+* the file is written under a temporary name in the destination directory,
+  its space reserved up front (``posix_fallocate``: a full disk fails at once,
+  not with a SIGBUS halfway), flushed with ``fsync``, renamed into place, and
+  the directory is ``fsync``\\ ed: a failed, interrupted (SIGINT) or terminated
+  (SIGTERM) run leaves no file under the final name and no temporary file;
+* temporary files left by killed runs (SIGKILL, power loss) of the same
+  destination are removed at the next write to it, once their process is gone;
+* a symbolic link is followed: its target file is replaced, never the link;
+* an existing file keeps its permission bits.
 """
 import gc
 import hashlib
@@ -15,10 +26,13 @@ import json
 import math
 import mmap
 import os
-import sys
+import signal
+import stat
+import threading
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from ._validation import normalize_shape
 from .dtypes import resolve_dtype
@@ -27,49 +41,73 @@ from .regions import normalize_region, region_runs
 
 CHUNK_BYTES = 64 << 20
 
+#: The largest file this module writes (offsets are signed 64-bit).
+_MAX_FILE_BYTES = 2**63 - 1
+
 SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64", "float16": "F16", "bfloat16": "BF16"}
 
 
+def human_bytes(n):
+    """``4290000000`` -> ``"4.29GB"`` (decimal units, as tqdm shows them)."""
+    return tqdm.format_sizeof(n, "B", 1000)
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives during a write (the write
+    is cleaned up, then the signal's default action ends the process)."""
+
+
 class _Progress:
-    """A one-line progress display on stderr and a throughput line at the end."""
+    """A tqdm progress bar on stderr (bytes, rate, ETA), shown when stderr is a
+    terminal unless ``enabled`` says otherwise; it disappears when done."""
 
     def __init__(self, total_bytes, label, enabled):
-        self.total = total_bytes
-        self.label = label
-        self.enabled = sys.stderr.isatty() if enabled is None else bool(enabled)
         self.start = time.perf_counter()
-        self.last = 0.0
+        self.bar = tqdm(total=total_bytes, desc=label, unit="B", unit_scale=True,
+                        unit_divisor=1000, leave=False, mininterval=0.5,
+                        disable=(None if enabled is None else not enabled))
 
     def update(self, done):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.last >= 0.5 or done == self.total:
-            self.last = now
-            pct = 100.0 * done / self.total if self.total else 100.0
-            print(f"\r{self.label}: {pct:5.1f}% of {self.total / 1e9:.2f} GB", end="", file=sys.stderr)
+        self.bar.update(done - self.bar.n)
 
     def finish(self):
-        seconds = time.perf_counter() - self.start
-        if self.enabled:
-            rate = self.total / seconds / 1e9 if seconds > 0 else float("inf")
-            print(f"\r{self.label}: wrote {self.total / 1e9:.3f} GB in {seconds:.2f} s "
-                  f"({rate:.2f} GB/s)", file=sys.stderr)
-        return seconds
+        self.bar.close()
+        return time.perf_counter() - self.start
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 class _AtomicFile:
-    """A file written under a temporary name and renamed into place on success."""
+    """A regular file written under a temporary name and renamed into place on
+    success. Construct it only after every other check has passed: it checks
+    the destination, then creates the temporary file."""
 
     def __init__(self, path, size):
-        self.path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"output directory {directory!r} does not exist")
-        base = os.path.basename(self.path)
-        self.tmp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        self.fd = os.open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        self.path = _destination(path)
+        if size > _MAX_FILE_BYTES:
+            raise ValueError(f"{os.fspath(path)}: {size} bytes is more than a file can hold")
+        directory, base = os.path.split(self.path)
+        _check_directory(directory, size)
+        # Temporary names stay within NAME_MAX (255 bytes) for any valid base
+        # name: a prefix of it for people, a hash of it to find strays by.
+        tag = hashlib.sha256(base.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        self.prefix = f".{base[:64]}.{tag}."
+        _remove_stale_temporaries(directory, self.prefix)
+        self.tmp = os.path.join(directory, f"{self.prefix}{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        self.fd = os.open(self.tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         try:
+            try:
+                os.fchmod(self.fd, stat.S_IMODE(os.stat(self.path).st_mode))
+            except FileNotFoundError:
+                pass
             if size:
                 os.posix_fallocate(self.fd, 0, size)
         except BaseException:
@@ -91,6 +129,12 @@ class _AtomicFile:
         os.close(self.fd)
         self.fd = None
         os.replace(self.tmp, self.path)
+        # The rename itself is durable only once the directory is synced.
+        dfd = os.open(os.path.dirname(self.path), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
 
     def discard(self):
         if self.fd is not None:
@@ -100,6 +144,100 @@ class _AtomicFile:
             os.unlink(self.tmp)
         except FileNotFoundError:
             pass
+
+
+def _destination(path):
+    """The absolute path of the regular file to (re)place for ``path``:
+    symbolic links resolved; directories, devices, FIFOs and sockets refused."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
+    text = os.fspath(path)
+    if not text:
+        raise ValueError("path must not be empty")
+    if text.endswith(os.sep):
+        raise IsADirectoryError(f"path {text!r} names a directory; give a file name")
+    target = os.path.realpath(text)  # follow symbolic links to the file they name
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"path {text!r} is a directory; give a file name")
+    if not stat.S_ISREG(mode):
+        kind = ("character device" if stat.S_ISCHR(mode) else "block device" if stat.S_ISBLK(mode)
+                else "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+                else "special file")
+        raise ValueError(f"path {text!r} is a {kind}; fastinit writes regular files only "
+                         "(it would replace it with a file)")
+    return target
+
+
+def _check_directory(directory, size):
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"output directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(f"output directory {directory!r} is not writable")
+    st = os.statvfs(directory)
+    free = st.f_bavail * st.f_frsize
+    if size > free:
+        raise OSError(f"not enough space in {directory!r}: the file needs {human_bytes(size)}, "
+                      f"{human_bytes(free)} free")
+
+
+def _remove_stale_temporaries(directory, prefix):
+    """Delete ``prefix<pid>.<hex>.tmp`` files whose writing process is gone."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+class _SigtermRaises:
+    """While a file is written in the main thread, SIGTERM raises
+    :class:`Terminated` (so the temporary file is removed) where it would
+    otherwise kill the process at once; afterwards the signal's default
+    action is carried out. A handler the program installed itself is left
+    alone."""
+
+    def __enter__(self):
+        self.active = (threading.current_thread() is threading.main_thread()
+                       and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+        if self.active:
+            signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise Terminated("terminated (SIGTERM)")
+
+    def __exit__(self, kind, value, tb):
+        if self.active:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            if kind is Terminated:
+                signal.raise_signal(signal.SIGTERM)  # clean-up done: exit as SIGTERM does
+        return False
+
+
+def _write_file(path, size, write):
+    """Create the file (checks first), run ``write(f)``, commit; discard on any
+    failure or signal."""
+    with _SigtermRaises():
+        f = _AtomicFile(path, size)
+        try:
+            write(f)
+            f.commit()
+        except BaseException:
+            f.discard()
+            raise
 
 
 def _write_tensor(f, offset, init, shape, dtype, runs, chunk_bytes, progress, done):
@@ -131,10 +269,23 @@ def _close_map(mm):
         mm.close()
 
 
-def _check_streamable(init):
+def _checked(init, shape, dtype, what):
+    """Every check generating ``init``'s ``dtype`` tensor of ``shape`` piecewise
+    can fail, before any file exists."""
     if not isinstance(init, Initializer):
-        raise TypeError(f"init must be a fastinit initializer; got {type(init).__name__}")
+        raise TypeError(f"{what}: init must be a fastinit initializer; got {type(init).__name__}")
     init._check_region(slice(None))  # initializers that cannot work piecewise refuse here
+    try:
+        init._validate(shape, dtype)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+    return init
+
+
+def _chunk_bytes(chunk_bytes, dtype):
+    if int(chunk_bytes) < dtype.itemsize:
+        raise ValueError(f"chunk_bytes must be >= {dtype.itemsize}; got {chunk_bytes}")
+    return int(chunk_bytes)
 
 
 def save_npy(path, init, shape, dtype=None, region=None, *, chunk_bytes=CHUNK_BYTES, progress=None):
@@ -143,16 +294,16 @@ def save_npy(path, init, shape, dtype=None, region=None, *, chunk_bytes=CHUNK_BY
     Parameters
     ----------
     path : str or os.PathLike
-        Destination; written atomically (temporary name, then rename).
+        Destination file; written atomically (see the module docstring).
     init : Initializer, name or config dict
     shape, dtype, region
         As for ``init(shape, dtype, region)``. bfloat16 is refused: NumPy
-        cannot read it back from ``.npy`` (use :func:`save_checkpoint`).
+        cannot read it back from ``.npy`` (use :func:`save_safetensors`).
     chunk_bytes : int
         Size of the window mapped and filled at a time (bounds resident memory).
     progress : bool, optional
-        Show a progress line and a final throughput line on stderr (default:
-        when stderr is a terminal).
+        Show a progress bar (bytes, rate, ETA) on stderr; default: when stderr
+        is a terminal.
 
     Returns
     -------
@@ -160,28 +311,28 @@ def save_npy(path, init, shape, dtype=None, region=None, *, chunk_bytes=CHUNK_BY
         Seconds spent writing.
     """
     init = get(init)
-    _check_streamable(init)
     shape = normalize_shape(shape)
     dtype = resolve_dtype(dtype)
     if dtype.name == "bfloat16":
         raise TypeError("dtype bfloat16 cannot be stored in .npy (NumPy cannot read it back); "
-                        "use save_checkpoint (safetensors) instead")
-    if int(chunk_bytes) < dtype.itemsize:
-        raise ValueError(f"chunk_bytes must be >= {dtype.itemsize}; got {chunk_bytes}")
+                        "use a .safetensors file instead")
+    chunk = _chunk_bytes(chunk_bytes, dtype)
     starts, stops, result_shape = normalize_region(region, shape)
+    _checked(init, shape, dtype, os.fspath(path))
     runs = region_runs(shape, starts, stops)
     header = _npy_header(dtype, result_shape)
     nbytes = runs.size * dtype.itemsize
-    f = _AtomicFile(path, len(header) + nbytes)
-    try:
+
+    def write(f):
         f.write_at(0, header)
-        progress = _Progress(nbytes, os.path.basename(os.fspath(path)), progress)
-        _write_tensor(f, len(header), init, shape, dtype, runs, int(chunk_bytes), progress, 0)
-        f.commit()
-    except BaseException:
-        f.discard()
-        raise
-    return progress.finish()
+        bar = _Progress(nbytes, os.path.basename(f.path), progress)
+        try:
+            _write_tensor(f, len(header), init, shape, dtype, runs, chunk, bar, 0)
+        finally:
+            write.seconds = bar.finish()
+
+    _write_file(path, len(header) + nbytes, write)
+    return write.seconds
 
 
 def _npy_header(dtype, shape):
@@ -203,8 +354,18 @@ def tensor_seed(seed, name):
     tensors in the file or their order."""
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str; got {type(name).__name__}")
     words = np.frombuffer(hashlib.sha256(name.encode("utf-8")).digest(), "<u4")
     return np.random.SeedSequence(int(seed), spawn_key=tuple(int(w) for w in words))
+
+
+def _no_duplicate_keys(pairs):
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"spec names {', '.join(map(repr, repeated))} more than once")
+    return dict(pairs)
 
 
 def load_spec(spec):
@@ -220,20 +381,25 @@ def load_spec(spec):
             ...}}
 
     Initializer configs must not carry a seed: each tensor's key comes from the
-    checkpoint seed and the tensor's name (:func:`tensor_seed`).
+    checkpoint seed and the tensor's name (:func:`tensor_seed`). A name that
+    appears twice in the JSON file is refused, and so is ``__metadata__``
+    (reserved by the safetensors format).
     """
     if not isinstance(spec, dict):
         with open(spec) as fh:
             try:
-                spec = json.load(fh)
+                spec = json.load(fh, object_pairs_hook=_no_duplicate_keys)
             except json.JSONDecodeError as e:
-                raise ValueError(f"spec {spec!r} is not valid JSON: {e}") from None
+                raise ValueError(f"spec {os.fspath(spec)!r} is not valid JSON: {e}") from None
     tensors = spec.get("tensors") if isinstance(spec, dict) else None
     if not isinstance(tensors, dict) or not tensors:
         raise ValueError("spec must be an object with a non-empty 'tensors' object")
     out = []
     for name in sorted(tensors):
         entry = tensors[name]
+        if not isinstance(name, str) or not name or name == "__metadata__":
+            raise ValueError(f"spec tensor name {name!r} is not allowed (non-empty strings other "
+                             "than '__metadata__')")
         if not isinstance(entry, dict):
             raise ValueError(f"spec tensor {name!r} must be an object")
         unknown = set(entry) - {"shape", "dtype", "initializer"}
@@ -248,12 +414,77 @@ def load_spec(spec):
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"spec tensor {name!r}: initializer must be a name or "
                              "{'class_name': ..., 'config': {...}}")
+        if not isinstance(config.get("config") or {}, dict):
+            raise ValueError(f"spec tensor {name!r}: initializer 'config' must be an object")
         if (config.get("config") or {}).get("seed") is not None:
             raise ValueError(f"spec tensor {name!r}: initializer seeds are set by the checkpoint "
                              "seed; remove 'seed' from its config")
-        get(config)  # validates the class name and its arguments now
+        try:
+            get(config)  # validates the class name and its arguments now
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"spec tensor {name!r}: {e}") from None
         out.append((name, shape, dtype, config))
     return out
+
+
+def save_safetensors(path, tensors, metadata=None, *, chunk_bytes=CHUNK_BYTES, progress=None):
+    """Write named tensors to a ``.safetensors`` file, streaming.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; written atomically (see the module docstring).
+    tensors : sequence of (name, init, shape, dtype)
+        Each tensor is ``init(shape, dtype)``; names must be unique.
+    metadata : dict of str -> str, optional
+        Stored in the header's ``__metadata__`` (with fastinit's version).
+    chunk_bytes, progress
+        As for :func:`save_npy`.
+
+    Returns
+    -------
+    float
+        Seconds spent writing.
+    """
+    entries, header, offset = [], {}, 0
+    for name, init, shape, dtype in tensors:
+        if not isinstance(name, str) or not name or name == "__metadata__" or name in header:
+            raise ValueError(f"tensor name {name!r} is empty, reserved or repeated")
+        shape, dtype = normalize_shape(shape, f"{name}: shape"), resolve_dtype(dtype, f"{name}: dtype")
+        init = _checked(get(init), shape, dtype, name)
+        nbytes = math.prod(shape) * dtype.itemsize
+        header[name] = {"dtype": SAFETENSORS_DTYPES[dtype.name], "shape": list(shape),
+                        "data_offsets": [offset, offset + nbytes]}
+        entries.append((name, init, shape, dtype))
+        offset += nbytes
+    if not entries:
+        raise ValueError("tensors must not be empty")
+    chunk = _chunk_bytes(chunk_bytes, max((e[3] for e in entries), key=lambda d: d.itemsize))
+    from . import __version__
+    meta = {"format": "pt", "generator": f"fastinit {__version__}"}
+    for k, v in (metadata or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError("metadata must map str to str")
+        meta[k] = v
+    header["__metadata__"] = meta
+    blob = json.dumps(header, separators=(",", ":")).encode()
+    blob += b" " * (-len(blob) % 8)  # data starts 8-byte aligned
+    prefix = len(blob).to_bytes(8, "little") + blob
+
+    def write(f):
+        f.write_at(0, prefix)
+        bar = _Progress(offset, os.path.basename(f.path), progress)
+        try:
+            done = 0
+            for name, init, shape, dtype in entries:
+                runs = region_runs(shape, *normalize_region(None, shape)[:2])
+                done = _write_tensor(f, len(prefix) + header[name]["data_offsets"][0], init,
+                                     shape, dtype, runs, chunk, bar, done)
+        finally:
+            write.seconds = bar.finish()
+
+    _write_file(path, len(prefix) + offset, write)
+    return write.seconds
 
 
 def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None):
@@ -264,9 +495,11 @@ def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None)
     path : str or os.PathLike
         Destination; written atomically.
     spec : dict or path
-        See :func:`load_spec`.
+        See :func:`load_spec`. Every tensor is checked against its shape and
+        dtype before the file is created.
     seed : int >= 0
         Checkpoint seed; tensor ``name`` uses :func:`tensor_seed` (seed, name).
+        Stored in the file's metadata.
     chunk_bytes, progress
         As for :func:`save_npy`.
 
@@ -275,33 +508,8 @@ def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None)
     float
         Seconds spent writing.
     """
-    tensors = load_spec(spec)
-    tensor_seed(seed, "")  # validate the seed before any file is created
-    header, offset = {}, 0
-    for name, shape, dtype, _ in tensors:
-        nbytes = math.prod(shape) * dtype.itemsize
-        header[name] = {"dtype": SAFETENSORS_DTYPES[dtype.name], "shape": list(shape),
-                        "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    from . import __version__
-    header["__metadata__"] = {"format": "pt", "generator": f"fastinit {__version__}",
-                              "seed": str(seed)}
-    blob = json.dumps(header, separators=(",", ":")).encode()
-    blob += b" " * (-len(blob) % 8)  # data starts 8-byte aligned
-    prefix = len(blob).to_bytes(8, "little") + blob
-    f = _AtomicFile(path, len(prefix) + offset)
-    try:
-        f.write_at(0, prefix)
-        progress = _Progress(offset, os.path.basename(os.fspath(path)), progress)
-        done = 0
-        for name, shape, dtype, config in tensors:
-            init = get(config).with_seed(tensor_seed(seed, name))
-            _check_streamable(init)
-            runs = region_runs(shape, *normalize_region(None, shape)[:2])
-            done = _write_tensor(f, len(prefix) + header[name]["data_offsets"][0], init, shape,
-                                 dtype, runs, int(chunk_bytes), progress, done)
-        f.commit()
-    except BaseException:
-        f.discard()
-        raise
-    return progress.finish()
+    tensor_seed(seed, "")  # validate the seed first
+    tensors = [(name, get(config).with_seed(tensor_seed(seed, name)), shape, dtype)
+               for name, shape, dtype, config in load_spec(spec)]
+    return save_safetensors(path, tensors, {"seed": str(seed)}, chunk_bytes=chunk_bytes,
+                            progress=progress)
