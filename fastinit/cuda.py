@@ -47,7 +47,7 @@ _KERNELS = {}
 
 def _cuda():
     if cuda is None:  # pragma: no cover - depends on the installation
-        raise RuntimeError("the CUDA path needs numba-cuda: pip install 'fastinit[cuda]'")
+        raise ImportError("the CUDA path needs numba-cuda: pip install 'fastinit[cuda]'")
     if not cuda.is_available():
         raise RuntimeError("no CUDA GPU is available (set NUMBA_ENABLE_CUDASIM=1 to use Numba's "
                            "CUDA simulator)")

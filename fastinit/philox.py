@@ -53,6 +53,11 @@ PHILOX_W1 = np.uint64(0xBB67AE85)  # sqrt(3) - 1
 MASK32 = np.uint64(0xFFFFFFFF)
 _U32 = np.uint64(32)
 
+#: Version of the element -> value mapping (this counter mapping and the
+#: bits -> value transforms of every sampler kind). Bumped whenever any kind's
+#: values change; recorded in the files fastinit can resume (Zarr).
+STREAM_VERSION = 1
+
 #: Elements in one group of the element -> counter mapping.
 GROUP_ELEMENTS = 64
 #: Philox blocks (lanes) in one group.

@@ -49,13 +49,14 @@ def test_to_zarr_one_liner_and_resumable_writer(client, tmp_path):
     assert fdask.to_zarr(init, SHAPE, store, chunks=CHUNKS) == n_chunks
     assert np.array_equal(zarr.open_array(store)[:], want)
     assert fdask.to_zarr(init, SHAPE, store, chunks=CHUNKS) == 0  # nothing left to do
-    # An interrupted run: only some chunks exist; the resumed run writes the rest.
-    store = str(tmp_path / "c.zarr")
-    z = zarr.create_array(store, shape=SHAPE, chunks=CHUNKS, dtype="float32")
-    z[:512] = want[:512]  # the first two rows of chunks
+    # An interrupted run: only some chunks exist (the last three rows of chunks
+    # are deleted); the resumed run writes the rest.
+    import shutil
+    for row in ("2", "3", "4"):
+        shutil.rmtree(os.path.join(store, "c", row))
     assert fdask.to_zarr(init, SHAPE, store, chunks=CHUNKS) == n_chunks - 2 * 3
     assert np.array_equal(zarr.open_array(store)[:], want)
-    with pytest.raises(ValueError, match="existing Zarr array"):
+    with pytest.raises(ValueError, match="chunked"):
         fdask.to_zarr(init, SHAPE, store, chunks=(100, 100))
     with pytest.raises(ValueError, match="not elementwise"):
         fdask.to_dask(fastinit.Orthogonal(seed=0), (8, 8))
@@ -101,3 +102,15 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_in_memory_store_is_refused_with_a_cluster_and_written_without(client):
+    # Issue 11.14: workers wrote into their own copies of a MemoryStore.
+    import dask
+    init = fastinit.GlorotUniform(seed=4)
+    store = zarr.storage.MemoryStore()
+    with pytest.raises(ValueError, match="in-memory Zarr store"):
+        fdask.to_zarr(init, SHAPE, store, chunks=CHUNKS)
+    with dask.config.set(scheduler="sync"):
+        assert fdask.to_zarr(init, SHAPE, store, chunks=CHUNKS) == 15
+    assert np.array_equal(zarr.open_array(store)[:], init(SHAPE))

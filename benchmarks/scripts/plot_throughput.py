@@ -58,7 +58,7 @@ def main():
     import matplotlib.pyplot as plt
 
     series = measure([int(float(s)) for s in a.sizes], int(float(a.peer_max)), a.repeat)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     for name, pts in series.items():
         xs, ys = zip(*pts)
         style = "k--" if name.startswith("constant") else "-o"
@@ -70,7 +70,8 @@ def main():
     ax.set_title(f"fastinit {fastinit.__version__}: {numba.get_num_threads()} threads, "
                  f"{platform.machine()}, numba {numba.__version__}")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    # Outside the axes, so it never covers the data.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     fig.savefig(a.out, dpi=110)
     for name, pts in series.items():
