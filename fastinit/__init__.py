@@ -17,7 +17,7 @@ from .initializers import (
 )
 from .bits import random_bits
 from .philox import philox4x32_10
-from .streaming import load_spec, save_checkpoint, save_npy, tensor_seed
+from .streaming import load_spec, save_checkpoint, save_npy, save_safetensors, tensor_seed
 
 __version__ = "0.1.0"
 
@@ -45,6 +45,6 @@ __all__ = [
     "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "random_bits",
     "variance_scaling", "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "truncated_normal", "random_normal", "random_uniform", "zeros",
-    "ones", "constant", "identity", "orthogonal", "save_npy", "save_checkpoint", "load_spec",
-    "tensor_seed",
+    "ones", "constant", "identity", "orthogonal", "save_npy", "save_safetensors",
+    "save_checkpoint", "load_spec", "tensor_seed",
 ]

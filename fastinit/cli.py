@@ -1,6 +1,6 @@
 """fastinit: neural-network weight initializers at memory speed.
 
-With no arguments, ``fastinit`` (or ``python -m fastinit``) runs the demo: a
+With no arguments, fastinit (or python -m fastinit) runs the demo: a
 1e9-element lecun_normal tensor, its throughput and summary statistics.
 
     fastinit sample lecun_normal --shape 4096 4096 --seed 0 --out w.npy

@@ -227,17 +227,29 @@ class _SigtermRaises:
         return False
 
 
-def _write_file(path, size, write):
-    """Create the file (checks first), run ``write(f)``, commit; discard on any
-    failure or signal."""
+def _stream(path, prefix, pieces, chunk_bytes, progress):
+    """Write the bytes ``prefix``, then each piece ``(offset, init, shape,
+    dtype, runs)`` at ``len(prefix) + offset``, to the file ``path`` (checked,
+    created, committed; discarded on any failure or signal) under one progress
+    bar. Returns the seconds spent."""
+    total = sum(runs.size * dtype.itemsize for _, _, _, dtype, runs in pieces)
     with _SigtermRaises():
-        f = _AtomicFile(path, size)
+        f = _AtomicFile(path, len(prefix) + total)
+        bar = None
         try:
-            write(f)
+            f.write_at(0, prefix)
+            bar = _Progress(total, os.path.basename(f.path), progress)
+            done = 0
+            for offset, init, shape, dtype, runs in pieces:
+                done = _write_tensor(f, len(prefix) + offset, init, shape, dtype, runs,
+                                     chunk_bytes, bar, done)
             f.commit()
         except BaseException:
             f.discard()
             raise
+        finally:
+            seconds = bar.finish() if bar is not None else 0.0
+    return seconds
 
 
 def _write_tensor(f, offset, init, shape, dtype, runs, chunk_bytes, progress, done):
@@ -320,19 +332,8 @@ def save_npy(path, init, shape, dtype=None, region=None, *, chunk_bytes=CHUNK_BY
     starts, stops, result_shape = normalize_region(region, shape)
     _checked(init, shape, dtype, os.fspath(path))
     runs = region_runs(shape, starts, stops)
-    header = _npy_header(dtype, result_shape)
-    nbytes = runs.size * dtype.itemsize
-
-    def write(f):
-        f.write_at(0, header)
-        bar = _Progress(nbytes, os.path.basename(f.path), progress)
-        try:
-            _write_tensor(f, len(header), init, shape, dtype, runs, chunk, bar, 0)
-        finally:
-            write.seconds = bar.finish()
-
-    _write_file(path, len(header) + nbytes, write)
-    return write.seconds
+    return _stream(path, _npy_header(dtype, result_shape), [(0, init, shape, dtype, runs)], chunk,
+                   progress)
 
 
 def _npy_header(dtype, shape):
@@ -471,20 +472,10 @@ def save_safetensors(path, tensors, metadata=None, *, chunk_bytes=CHUNK_BYTES, p
     blob += b" " * (-len(blob) % 8)  # data starts 8-byte aligned
     prefix = len(blob).to_bytes(8, "little") + blob
 
-    def write(f):
-        f.write_at(0, prefix)
-        bar = _Progress(offset, os.path.basename(f.path), progress)
-        try:
-            done = 0
-            for name, init, shape, dtype in entries:
-                runs = region_runs(shape, *normalize_region(None, shape)[:2])
-                done = _write_tensor(f, len(prefix) + header[name]["data_offsets"][0], init,
-                                     shape, dtype, runs, chunk, bar, done)
-        finally:
-            write.seconds = bar.finish()
-
-    _write_file(path, len(prefix) + offset, write)
-    return write.seconds
+    pieces = [(header[name]["data_offsets"][0], init, shape, dtype,
+               region_runs(shape, *normalize_region(None, shape)[:2]))
+              for name, init, shape, dtype in entries]
+    return _stream(path, prefix, pieces, chunk, progress)
 
 
 def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None):
