@@ -453,13 +453,13 @@ def summary(x):
     n = x.size
     if n == 0:
         raise ValueError("summary of an empty array")
-    window = (1 << 20) if x.dtype.itemsize == 2 else n  # Numba has no 16-bit floats
+    narrow = x.dtype.itemsize == 2  # Numba has no 16-bit floats
+    window = (1 << 20) if narrow else n
     s1, s2, lo, hi = 0.0, 0.0, np.inf, -np.inf
     for a in range(0, n, window):
-        part = x[a:a + window]
+        part = x[a:a + window].astype(np.float32) if narrow else x
         with _LAUNCH:
-            t1, t2, mn, mx = _moments(part.astype(np.float32) if window < n or
-                                      x.dtype.itemsize == 2 else part, 1 << 16)
+            t1, t2, mn, mx = _moments(part, 1 << 16)
         s1, s2, lo, hi = s1 + t1, s2 + t2, min(lo, mn), max(hi, mx)
     mean = s1 / n
     return mean, max(s2 / n - mean * mean, 0.0) ** 0.5, lo, hi

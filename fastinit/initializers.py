@@ -158,7 +158,8 @@ class Initializer:
                              f"tensor has shape {result_shape}")
         runs = region_runs(shape, starts, stops)
         self._validate(shape, arr.dtype)
-        check_allocation(self._scratch_bytes(shape, arr.dtype), f"filling a {shape} {arr.dtype} tensor")
+        check_allocation(self._scratch_bytes(shape, arr.dtype),
+                         f"filling a {shape} {arr.dtype} tensor")
         if on_gpu:
             self._generate(arr.reshape(-1), shape, runs, backend=gpu.Backend(stream))
         else:
