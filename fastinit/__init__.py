@@ -11,9 +11,9 @@ Every value is a pure function of (seed, flat element index, parameters): see
 :mod:`fastinit.philox` for the compatibility guarantee.
 """
 from .initializers import (
-    Constant, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer, LecunNormal,
-    LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-    Zeros, get,
+    Constant, Dirac, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
+    LecunNormal, LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, Sparse,
+    TruncatedNormal, VarianceScaling, Zeros, calculate_gain, get,
 )
 from .bits import random_bits
 from .philox import philox4x32_10
@@ -38,13 +38,16 @@ ones = Ones
 constant = Constant
 identity = Identity
 orthogonal = Orthogonal
+dirac = Dirac
+sparse = Sparse
 
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get", "philox4x32_10", "random_bits",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse", "calculate_gain",
+    "get", "philox4x32_10", "random_bits",
     "variance_scaling", "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "truncated_normal", "random_normal", "random_uniform", "zeros",
-    "ones", "constant", "identity", "orthogonal", "save_npy", "save_safetensors",
+    "ones", "constant", "identity", "orthogonal", "dirac", "sparse", "save_npy", "save_safetensors",
     "save_checkpoint", "load_spec", "tensor_seed",
 ]

@@ -44,11 +44,27 @@ def _is_integer(x):
     return True
 
 
+def real_float(value, name):
+    """``value`` as a Python float (infinities and NaN included): Python and
+    NumPy reals, and 0-d arrays of a real dtype (NumPy, JAX, ...) as the
+    frameworks pass their scalars; bools and everything else are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number; got a bool")
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            arr = np.asarray(value) if hasattr(value, "__array__") or hasattr(
+                value, "__array_interface__") else None
+        except Exception:  # noqa: BLE001 - whatever the object raises, it is not a scalar
+            arr = None
+        if arr is None or arr.shape != () or arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+        value = arr.astype(np.float64) if arr.dtype.itemsize == 2 else arr
+    return float(value)
+
+
 def finite_float(value, name):
-    """``value`` as a finite Python float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-    v = float(value)
+    """``value`` as a finite Python float (see :func:`real_float`)."""
+    v = real_float(value, name)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite; got {v}")
     return v

@@ -316,6 +316,17 @@ class Runs:
         """The single run ``first .. first + count``."""
         return cls(first, count)
 
+    def flat_indices(self, pos, count):
+        """Flat indices of positions ``pos .. pos + count`` of the concatenated
+        runs (vectorized, NumPy; the inverse of :meth:`positions`)."""
+        r, offset = np.divmod(np.arange(pos, pos + count, dtype=np.int64), self.run_len)
+        first = np.full(r.shape, self.inner_first, np.int64)
+        for n, start, stride in zip(self.outer_len[::-1], self.outer_start[::-1],
+                                    self.outer_stride[::-1]):
+            r, digit = np.divmod(r, n)
+            first += (start + digit) * stride
+        return first + offset
+
     def positions(self, flat):
         """Positions of the flat indices ``flat`` in the concatenated runs, -1
         for indices the runs do not contain (vectorized, NumPy)."""

@@ -24,15 +24,17 @@ import ml_dtypes
 import numpy as np
 
 from . import cpu
-from ._validation import check_allocation, choice, finite_float, normalize_shape, positive_float
+from ._validation import (
+    check_allocation, choice, finite_float, normalize_shape, positive_float, real_float,
+)
 from .buffers import as_output_array, is_gpu_array
 from .dtypes import (
     bound_keys, check_representable, compute_dtype, inward_bounds, is_16bit, resolve_dtype,
 )
-from .fans import LAYOUTS, compute_fans, validate_axes
+from .fans import LAYOUTS, compute_fans, validate_axes, validate_keras_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
-    NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
+    BITS_U32, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
     UNIFORM_F64,
 )
@@ -42,7 +44,8 @@ from .transforms import TRUNC2_STD
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal",
-    "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "get",
+    "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse",
+    "calculate_gain", "get",
 ]
 
 TRUNCATED_NORMAL_METHODS = ("inverse_cdf", "rejection")
@@ -310,22 +313,27 @@ def _uniform_sampler(dtype, low, high):
 class VarianceScaling(_RandomInitializer):
     """Samples scaled to the shape of the weight (Keras ``VarianceScaling``).
 
-    With ``n`` = fan_in, fan_out or their mean (``mode``) of the full shape and
-    ``s = scale / max(1, n)``:
+    With ``n`` = fan_in, fan_out, their mean or their geometric mean (``mode``)
+    of the full shape and ``s = scale / max(1, n)``:
 
-    * ``"truncated_normal"`` (alias ``"normal"``): normal with stddev
-      ``sqrt(s) / 0.87962566103423978`` truncated at +-2 of that stddev, so the
-      samples' standard deviation is ``sqrt(s)``;
+    * ``"truncated_normal"`` (alias ``"normal"``, as in Keras): normal with
+      stddev ``sqrt(s) / 0.87962566103423978`` truncated at +-2 of that stddev,
+      so the samples' standard deviation is ``sqrt(s)``;
     * ``"untruncated_normal"``: normal with stddev ``sqrt(s)``;
     * ``"uniform"``: uniform on ``[-sqrt(3 s), sqrt(3 s))``.
 
     Parameters
     ----------
     scale : float, > 0
-    mode : {"fan_in", "fan_out", "fan_avg"}
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+        ``"fan_geo_avg"`` (JAX) is ``sqrt(fan_in * fan_out)``.
     distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
     seed : None, int >= 0 or numpy.random.SeedSequence
         See :mod:`fastinit.seeding`.
+    input_axes, output_axes : sequence of int, optional
+        Keras 3's explicit axes: with both given, fan_in and fan_out are the
+        products of those axes alone (Keras layers such as ``EinsumDense`` set
+        them).
     method : {"inverse_cdf", "rejection"}
         How truncated normals are drawn (same distribution, different values):
         one uniform through the inverse CDF (default, vectorized, fastest), or
@@ -335,15 +343,19 @@ class VarianceScaling(_RandomInitializer):
         How fans are read from the shape: Keras ``(*kernel, in, out)`` or
         PyTorch ``(out, in, *kernel)``; see :mod:`fastinit.fans`.
     in_axis, out_axis, batch_axis : int or sequence of int, optional
-        JAX-style explicit axes; any of them overrides ``layout``.
+        JAX's explicit axes (the other axes are receptive field; an empty
+        list is a size of 1); any of them overrides ``layout``.
+
+    ``get_config()`` holds Keras' keys, plus fastinit's own options only where
+    they differ from their defaults, so Keras can read it back.
     """
 
-    _MODES = ("fan_in", "fan_out", "fan_avg")
+    _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 method="inverse_cdf", layout="keras", in_axis=None, out_axis=None,
-                 batch_axis=None):
+                 input_axes=None, output_axes=None, method="inverse_cdf", layout="keras",
+                 in_axis=None, out_axis=None, batch_axis=None):
         self.scale = positive_float(scale, "scale")
         self.mode = choice(mode.lower() if isinstance(mode, str) else mode, "mode", self._MODES)
         if isinstance(distribution, str):
@@ -354,16 +366,30 @@ class VarianceScaling(_RandomInitializer):
         self.method = choice(method, "method", TRUNCATED_NORMAL_METHODS)
         self.layout = choice(layout, "layout", LAYOUTS)
         self.in_axis, self.out_axis, self.batch_axis = validate_axes(in_axis, out_axis, batch_axis)
+        self.input_axes = validate_keras_axes(input_axes, "input_axes")
+        self.output_axes = validate_keras_axes(output_axes, "output_axes")
+        if (self.input_axes is not None or self.output_axes is not None) and \
+                (self.in_axis, self.out_axis, self.batch_axis) != (None, None, None):
+            raise ValueError("give either Keras' input_axes/output_axes or JAX's "
+                             "in_axis/out_axis/batch_axis, not both")
         super().__init__(seed)
 
+    def fans(self, shape):
+        """``(fan_in, fan_out)`` of the full ``shape`` under this initializer's rule."""
+        return compute_fans(normalize_shape(shape), self.layout, self.in_axis, self.out_axis,
+                            self.batch_axis, self.input_axes, self.output_axes)
+
     def _fan_config(self):
-        return {"layout": self.layout, "in_axis": _listed(self.in_axis),
-                "out_axis": _listed(self.out_axis), "batch_axis": _listed(self.batch_axis)}
+        return {"input_axes": _listed(self.input_axes), "output_axes": _listed(self.output_axes),
+                **_options(method=(self.method, "inverse_cdf"), layout=(self.layout, "keras"),
+                           in_axis=(_listed(self.in_axis), None),
+                           out_axis=(_listed(self.out_axis), None),
+                           batch_axis=(_listed(self.batch_axis), None))}
 
     def _sampler(self, shape, dtype):
-        fan_in, fan_out = compute_fans(shape, self.layout, self.in_axis, self.out_axis,
-                                       self.batch_axis)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        fan_in, fan_out = self.fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0,
+             "fan_geo_avg": math.sqrt(fan_in * fan_out)}[self.mode]
         s = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
             return _normal_sampler("truncated_normal", self.method, dtype, 0.0,
@@ -377,7 +403,7 @@ class VarianceScaling(_RandomInitializer):
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed, "method": self.method, **self._fan_config()}
+                "seed": self.seed, **self._fan_config()}
 
 
 def _listed(axes):
@@ -385,13 +411,20 @@ def _listed(axes):
     return None if axes is None else list(axes)
 
 
+def _options(**values):
+    """fastinit-only config entries ``name=(value, default)``, kept only where
+    ``value`` differs from the default (so that a framework that does not know
+    them can read the config of an initializer that does not use them)."""
+    return {k: v for k, (v, default) in values.items() if v != default}
+
+
 class _VarianceScalingPreset(VarianceScaling):
     """A named VarianceScaling with Keras' fixed scale, mode and distribution."""
 
     _preset = None  # (scale, mode, distribution)
 
-    def __init__(self, seed=None, method="inverse_cdf", layout="keras", in_axis=None,
-                 out_axis=None, batch_axis=None, **fixed):
+    def __init__(self, seed=None, input_axes=None, output_axes=None, method="inverse_cdf",
+                 layout="keras", in_axis=None, out_axis=None, batch_axis=None, **fixed):
         scale, mode, distribution = self._preset
         preset = sorted(set(fixed) & {"scale", "mode", "distribution"})
         if preset:
@@ -402,11 +435,12 @@ class _VarianceScalingPreset(VarianceScaling):
         if fixed:
             raise TypeError(f"{self.public_name()}() got an unexpected keyword argument "
                             f"{sorted(fixed)[0]!r}")
-        super().__init__(scale, mode, distribution, seed=seed, method=method, layout=layout,
-                         in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
+        super().__init__(scale, mode, distribution, seed=seed, input_axes=input_axes,
+                         output_axes=output_axes, method=method, layout=layout, in_axis=in_axis,
+                         out_axis=out_axis, batch_axis=batch_axis)
 
     def get_config(self):
-        return {"seed": self.seed, "method": self.method, **self._fan_config()}
+        return {"seed": self.seed, **self._fan_config()}
 
 
 class LecunNormal(_VarianceScalingPreset):
@@ -505,15 +539,13 @@ class TruncatedNormal(_RandomInitializer):
                                   (lo - self.mean) / self.stddev, (hi - self.mean) / self.stddev)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "method": self.method,
-                "minval": self.minval, "maxval": self.maxval}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
+                **_options(method=(self.method, "inverse_cdf"), minval=(self.minval, None),
+                           maxval=(self.maxval, None))}
 
 
 def _bound(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                      np.floating)):
-        raise TypeError(f"{name} must be a real number or +-inf; got {type(value).__name__}")
-    v = float(value)
+    v = real_float(value, name)
     if math.isnan(v):
         raise ValueError(f"{name} must not be NaN")
     return v
@@ -588,21 +620,71 @@ class RandomUniform(_RandomInitializer):
 
 
 class Constant(Initializer):
-    """Every element equal to ``value`` (Keras ``Constant``)."""
+    """Every element equal to ``value`` (Keras ``Constant``).
+
+    ``value`` is a real number, or an array (any real dtype; NumPy, JAX, lists)
+    broadcast to the shape as Keras' ``Constant`` broadcasts it; regions and
+    streaming work for both, at a cost proportional to the region.
+    """
+
+    #: Positions converted per step for array values (bounds the temporaries).
+    _WINDOW = 1 << 20
 
     def __init__(self, value=0.0):
-        self.value = finite_float(value, "value")
+        if np.ndim(value) == 0:
+            self.value = finite_float(value, "value")
+            return
+        arr = np.array(value)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"value must be a real number or an array of reals; got dtype "
+                            f"{arr.dtype}")
+        arr = arr.astype(np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError("value must be finite")
+        arr.flags.writeable = False
+        self.value = arr
+
+    def _validate(self, shape, dtype):
+        if isinstance(self.value, np.ndarray):
+            try:
+                ok = np.broadcast_shapes(self.value.shape, shape) == tuple(shape)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"Constant value of shape {self.value.shape} does not broadcast "
+                                 f"to the shape {shape}")
 
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
-        if is_16bit(flat.dtype):
+        self._validate(shape, flat.dtype)
+        if isinstance(self.value, np.ndarray):
+            _cpu_only(backend, "Constant with an array value")
+            self._fill_broadcast(flat, shape, runs, pos)
+        elif is_16bit(flat.dtype):
             _cpu_only(backend, f"{flat.dtype} output")
             cpu.fill_constant(flat.view(np.uint16),
                               np.asarray(self.value, np.float32).astype(flat.dtype).view(np.uint16))
         else:
             backend.fill_constant(flat, self.value)
 
+    def _fill_broadcast(self, flat, shape, runs, pos):
+        # Element with flat index i takes value[broadcast index of i]: the
+        # broadcast view's strides (0 on broadcast axes) map the digits of i.
+        view = np.broadcast_to(self.value, shape)
+        steps = [s // view.itemsize for s in view.strides]
+        sizes = [math.prod(shape[d + 1:]) for d in range(len(shape))]
+        source = self.value.reshape(-1).astype(flat.dtype if not is_16bit(flat.dtype)
+                                               else np.float32)
+        for a in range(0, flat.size, self._WINDOW):
+            i = runs.flat_indices(pos + a, min(self._WINDOW, flat.size - a))
+            k = np.zeros_like(i)
+            for n, size, step in zip(shape, sizes, steps):
+                if step:
+                    k += (i // size) % n * step
+            flat[a:a + i.size] = source[k]
+
     def get_config(self):
-        return {"value": self.value}
+        value = self.value.tolist() if isinstance(self.value, np.ndarray) else self.value
+        return {"value": value}
 
 
 class Zeros(Constant):
@@ -672,26 +754,44 @@ def _as_stored(value, dtype):
 class Orthogonal(_RandomInitializer):
     """A (semi-)orthogonal matrix times ``gain`` (Keras ``Orthogonal``).
 
-    The shape (rank >= 2) is flattened to ``(prod(shape[:-1]), shape[-1])``; a
-    matrix of that shape (transposed if wide) is drawn from fastinit's own
+    The shape (rank >= 2) is viewed as a matrix - which one is where the
+    frameworks differ:
+
+    * ``layout="keras"`` (default): ``(prod(shape[:-1]), shape[-1])``;
+    * ``layout="torch"`` (``torch.nn.init.orthogonal_``): ``(shape[0],
+      prod(shape[1:]))``;
+    * ``column_axis=c`` (``jax.nn.initializers.orthogonal``): the columns are
+      axis ``c``, the rows every other axis in order; ``column_axis=-1`` is the
+      Keras view.
+
+    A matrix of that shape (transposed if wide) is drawn from fastinit's own
     standard normal sampler in float64, factored ``Q R`` by LAPACK
     (``numpy.linalg.qr``), ``Q``'s columns multiplied by the signs of ``R``'s
-    diagonal, transposed back for wide shapes, scaled by ``gain`` and rounded
-    once to the output dtype.
+    diagonal, transposed back for wide shapes, scaled by ``gain``, laid out in
+    the tensor and rounded once to the output dtype.
 
     Reproducibility: the normal draws are bit-identical everywhere (they are
     ordinary fastinit samples); the QR goes through the installed LAPACK/BLAS,
     so results can differ in the last bits between BLAS builds and thread
     counts of the BLAS. On one machine and build they are deterministic.
 
-    Cost: not elementwise. For an ``m x n`` matrix (m >= n) it allocates the
-    float64 matrix plus Q (about ``16 m n`` bytes, beyond the output) and takes
-    ``O(m n^2)`` time - e.g. a 16384 x 16384 matrix needs ~4 GiB and minutes.
-    ``region=`` and streaming writers are refused with ``ValueError``.
+    Cost: not elementwise. For an ``m x n`` matrix (m >= n) it needs about
+    ``32 m n`` bytes of float64 work space beyond the output (counted in the
+    memory check) and ``O(m n^2)`` time - e.g. a 16384 x 16384 matrix needs
+    ~8 GiB and minutes. ``region=`` and streaming writers are refused with
+    ``ValueError``.
     """
 
-    def __init__(self, gain=1.0, seed=None):
+    def __init__(self, gain=1.0, seed=None, layout="keras", column_axis=None):
         self.gain = finite_float(gain, "gain")
+        self.layout = choice(layout, "layout", LAYOUTS)
+        if column_axis is not None:
+            if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
+                raise TypeError(f"column_axis must be an int; got {column_axis!r}")
+            if layout != "keras":
+                raise ValueError("give layout='torch' or column_axis, not both")
+            column_axis = int(column_axis)
+        self.column_axis = column_axis
         super().__init__(seed)
 
     def _check_region(self, region):
@@ -699,22 +799,31 @@ class Orthogonal(_RandomInitializer):
             raise ValueError("Orthogonal is not elementwise (it needs a QR of the whole matrix): "
                              "region= and streaming writes are not supported")
 
-    def _validate(self, shape, dtype):
+    def _matrix(self, shape):
+        """``(rows, cols, column_axis)`` of the matrix view of ``shape``
+        (``column_axis`` None for the torch view)."""
         if len(shape) < 2:
             raise ValueError(f"Orthogonal needs a shape of rank >= 2; got {shape}")
+        if self.layout == "torch":
+            return shape[0], math.prod(shape[1:]), None
+        c = -1 if self.column_axis is None else self.column_axis
+        if not -len(shape) <= c < len(shape):
+            raise ValueError(f"column_axis {c} is out of range for a shape of rank {len(shape)}")
+        c %= len(shape)
+        return math.prod(shape) // shape[c] if shape[c] else 0, shape[c], c
+
+    def _validate(self, shape, dtype):
+        self._matrix(shape)
 
     def _scratch_bytes(self, shape, dtype):
         # float64: the normal draws, LAPACK's copy of them, Q, and the
-        # reshaped/rounded copy of Q, each m x n; R is n x n (n the short side).
-        if len(shape) < 2:
-            return 0
-        m, n = math.prod(shape[:-1]), shape[-1]
-        return 8 * (4 * m * n + min(m, n) ** 2)
+        # laid-out/rounded copy of Q, each m x n; R is n x n (n the short side).
+        rows, cols, _ = self._matrix(shape)
+        return 8 * (4 * rows * cols + min(rows, cols) ** 2)
 
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         _cpu_only(backend, "Orthogonal")
-        self._validate(shape, flat.dtype)
-        rows, cols = math.prod(shape[:-1]), shape[-1]
+        rows, cols, column_axis = self._matrix(shape)
         if rows * cols == 0:
             return
         tall = (max(rows, cols), min(rows, cols))
@@ -726,13 +835,144 @@ class Orthogonal(_RandomInitializer):
         if rows < cols:
             q = q.T
         q *= self.gain
+        if column_axis is not None:  # rows are the other axes, in order
+            others = shape[:column_axis] + shape[column_axis + 1:]
+            q = np.moveaxis(q.reshape(others + (cols,)), -1, column_axis)
         if is_16bit(flat.dtype):
-            flat[...] = q.reshape(-1).astype(np.float32).astype(flat.dtype)
-        else:
-            flat[...] = q.reshape(-1)
+            q = q.astype(np.float32)
+        flat.reshape(shape)[...] = q.reshape(shape)
 
     def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
+        return {"gain": self.gain, "seed": self.seed,
+                **_options(layout=(self.layout, "keras"), column_axis=(self.column_axis, None))}
+
+
+class Dirac(Initializer):
+    """The Dirac delta (PyTorch ``torch.nn.init.dirac_``): for a convolution
+    weight ``(out, in, *kernel)`` of rank 3 to 5, 1 at the kernel's centre
+    (``k // 2`` on each axis) of channel pairs ``(g * out // groups + d, d)``
+    for ``d < min(out // groups, in)``, 0 elsewhere; the layer then passes its
+    input through. Elementwise: regions and streaming work."""
+
+    def __init__(self, groups=1):
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"groups must be an int >= 1; got {groups!r}")
+        self.groups = int(groups)
+
+    def _validate(self, shape, dtype):
+        if not 3 <= len(shape) <= 5:
+            raise ValueError(f"Dirac needs a shape of rank 3, 4 or 5; got {shape}")
+        if shape[0] % self.groups:
+            raise ValueError(f"Dirac: dim 0 ({shape[0]}) must be divisible by groups "
+                             f"({self.groups})")
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Dirac")
+        self._validate(shape, flat.dtype)
+        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
+        cpu.fill_constant(stored, _as_stored(0.0, flat.dtype))
+        per_group = shape[0] // self.groups
+        d = np.arange(min(per_group, shape[1]), dtype=np.int64)
+        out_channel = (np.arange(self.groups, dtype=np.int64)[:, None] * per_group + d).reshape(-1)
+        centre = tuple(np.full(out_channel.size, k // 2, np.int64) for k in shape[2:])
+        if out_channel.size == 0 or flat.size == 0:
+            return
+        index = np.ravel_multi_index((out_channel, np.tile(d, self.groups)) + centre, shape)
+        where = runs.positions(index) - pos
+        stored[where[(where >= 0) & (where < flat.size)]] = _as_stored(1.0, flat.dtype)
+
+    def get_config(self):
+        return {"groups": self.groups}
+
+
+class Sparse(_RandomInitializer):
+    """A sparse normal matrix (PyTorch ``torch.nn.init.sparse_``): N(0, std^2)
+    values, and in every column exactly ``ceil(sparsity * rows)`` zeros at rows
+    chosen at random. 2-D shapes only. Not elementwise (each column's zeros
+    are chosen together): ``region=`` and streaming writes are refused."""
+
+    def __init__(self, sparsity, std=0.01, seed=None):
+        self.sparsity = finite_float(sparsity, "sparsity")
+        if not 0.0 <= self.sparsity <= 1.0:
+            raise ValueError(f"sparsity must lie in [0, 1]; got {self.sparsity}")
+        self.std = positive_float(std, "std")
+        super().__init__(seed)
+
+    def _check_region(self, region):
+        if region is not None:
+            raise ValueError("Sparse is not elementwise (each column's zeros are chosen "
+                             "together): region= and streaming writes are not supported")
+
+    def _validate(self, shape, dtype):
+        if len(shape) != 2:
+            raise ValueError(f"Sparse needs a 2-D shape; got {shape}")
+        super()._validate(shape, dtype)
+
+    def _scratch_bytes(self, shape, dtype):
+        # The zero mask's random words (uint32) and their per-column order (int64).
+        return super()._scratch_bytes(shape, dtype) + 12 * math.prod(shape)
+
+    def _sampler(self, shape, dtype):
+        return _normal_sampler("normal", None, dtype, 0.0, self.std)
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        _cpu_only(backend, "Sparse")
+        self._validate(shape, flat.dtype)
+        super()._generate(flat, shape, runs, pos, backend)
+        rows, cols = shape
+        zeros = math.ceil(self.sparsity * rows)
+        if zeros == 0 or flat.size == 0:
+            return
+        # The rows of column j with the `zeros` smallest words of a second
+        # stream (derived from this key) are zeroed: a random subset of that
+        # size, as torch's randperm(rows)[:zeros].
+        words = np.empty(rows * cols, np.uint32)
+        cpu.fill_run(words, 0, key_from_seed(np.random.SeedSequence(self._key, spawn_key=(1,))),
+                     BITS_U32, ())
+        chosen = np.argsort(words.reshape(rows, cols), axis=0, kind="stable")[:zeros]
+        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
+        stored.reshape(rows, cols)[chosen, np.arange(cols)] = 0
+
+    def get_config(self):
+        return {"sparsity": self.sparsity, "std": self.std, "seed": self.seed}
+
+
+#: PyTorch's ``calculate_gain`` table: the gains for which the output's
+#: variance stays that of the input (``torch.nn.init.calculate_gain``).
+_LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    ===================  ==================================
+    nonlinearity         gain
+    ===================  ==================================
+    linear, conv*, sigmoid   1
+    tanh                 5/3
+    relu                 sqrt(2)
+    leaky_relu           sqrt(2 / (1 + negative_slope^2)), ``param`` the slope (0.01)
+    selu                 3/4
+    ===================  ==================================
+    """
+    if nonlinearity in _LINEAR:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif not isinstance(param, bool) and isinstance(param, (int, float)):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _snake(name):
@@ -741,12 +981,14 @@ def _snake(name):
 
 _CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal,
             HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant, Identity,
-            Orthogonal)
+            Orthogonal, Dirac, Sparse)
 
 #: name -> class, for :func:`get`: class names, their snake_case forms and
 #: Keras' short aliases.
 REGISTRY = {**{c.__name__: c for c in _CLASSES}, **{_snake(c.__name__): c for c in _CLASSES},
-            "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones}
+            "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones,
+            # Keras' compatibility names
+            "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal}
 
 
 def public_names():
@@ -760,10 +1002,12 @@ def get(identifier):
     Parameters
     ----------
     identifier : None, str, dict, Initializer or callable
-        * a name: ``"lecun_normal"``, ``"LecunNormal"``, ``"zeros"``, ...
-          (an instance with default arguments);
-        * a dict ``{"class_name": name, "config": {...}}`` as Keras serializes
-          initializers (other keys are ignored);
+        * a name: ``"lecun_normal"``, ``"LecunNormal"``, ``"zeros"``, Keras'
+          compatibility names (``"OrthogonalInitializer"``, ...) - an instance
+          with default arguments;
+        * a dict ``{"class_name": name, "config": {...}}`` in any of the forms
+          Keras serializes initializers (with ``module`` and
+          ``registered_name`` keys, serialized seeds and NumPy values);
         * an :class:`Initializer` or any callable, returned unchanged;
         * ``None``, returned unchanged.
     """
@@ -778,11 +1022,24 @@ def get(identifier):
         config = identifier.get("config") or {}
         if not isinstance(config, dict):
             raise TypeError(f"'config' must be a dict; got {type(config).__name__}")
-        return _lookup(identifier["class_name"]).from_config(config)
+        cls = _lookup(identifier["class_name"])
+        return cls.from_config({k: _from_keras(v) for k, v in config.items()})
     if callable(identifier):
         return identifier
     raise TypeError("identifier must be None, a name, a config dict or an initializer; "
                     f"got {type(identifier).__name__}")
+
+
+def _from_keras(value):
+    """A config value as Keras serializes it -> the plain value: a serialized
+    ``keras.random.SeedGenerator`` -> its int seed; a serialized NumPy array
+    (``"__numpy__"``) -> the array."""
+    if isinstance(value, dict) and isinstance(value.get("config"), dict):
+        if value.get("class_name") == "SeedGenerator":
+            return value["config"].get("seed")
+        if value.get("class_name") == "__numpy__":
+            return np.asarray(value["config"]["value"], value["config"].get("dtype"))
+    return value
 
 
 def _lookup(name):

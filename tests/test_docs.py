@@ -34,8 +34,11 @@ def scratch(tmp_path, monkeypatch):
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_python_snippets_run(doc, scratch):
     code = blocks(doc, "python")
-    if any("fastinit.dask" in c for c in code):
-        pytest.importorskip("dask")
+    # Snippets of the optional adapters need their peers (the test extra has them).
+    for marker, module in (("fastinit.dask", "dask"), ("keras", "keras"), ("jax", "jax"),
+                           ("flax", "flax")):
+        if any(marker in c for c in code):
+            pytest.importorskip(module)
     namespace = {}
     for i, block in enumerate(code):
         exec(compile(block, f"{doc.name}[python {i}]", "exec"), namespace)
@@ -59,6 +62,6 @@ def test_the_readme_has_python_and_console_snippets():
 
 def test_readme_is_short_and_links_the_internals():
     text = (ROOT / "README.md").read_text()
-    assert len(text.encode()) <= 11_000
+    assert len(text.encode()) <= 12_500
     for link in re.findall(r"\]\(((?:docs/)?[\w./-]+)\)", text):
         assert (ROOT / link).exists(), link
