@@ -13,7 +13,7 @@ Every value is a pure function of (seed, flat element index, parameters): see
 from .initializers import (
     Constant, Dirac, GlorotNormal, GlorotUniform, HeNormal, HeUniform, Identity, Initializer,
     LecunNormal, LecunUniform, Ones, Orthogonal, RandomNormal, RandomUniform, Sparse,
-    TruncatedNormal, VarianceScaling, Zeros, calculate_gain, get,
+    TruncatedNormal, VarianceScaling, Zeros, ZeroRows, calculate_gain, get,
 )
 from .bits import random_bits
 from .philox import philox4x32_10
@@ -44,7 +44,7 @@ sparse = Sparse
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse", "calculate_gain",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse", "ZeroRows", "calculate_gain",
     "get", "philox4x32_10", "random_bits",
     "variance_scaling", "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "truncated_normal", "random_normal", "random_uniform", "zeros",

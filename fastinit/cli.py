@@ -27,7 +27,9 @@ from . import __version__, cpu
 from .dtypes import is_16bit, resolve_dtype
 from .initializers import LecunNormal, get, public_names
 from .seeding import draw_seed
-from .streaming import Terminated, human_bytes, save_checkpoint, save_npy, save_safetensors
+from .streaming import (
+    SHARD_INDEX, Terminated, human_bytes, save_checkpoint, save_npy, save_safetensors,
+)
 from .transforms import TRUNC2_STD
 
 #: ``sample --out`` file formats, by extension.
@@ -164,9 +166,14 @@ def _sample(args, extra):
 def _checkpoint(args, extra):
     if extra:
         raise ValueError(f"unexpected arguments {' '.join(extra)}")
-    seconds = save_checkpoint(args.out, args.spec, args.seed,
+    seconds = save_checkpoint(args.out, args.spec, args.seed, max_shard_size=args.max_shard_size,
                               progress=False if args.no_progress else None)
-    _report(args.out, os.path.getsize(args.out), seconds)
+    if args.max_shard_size is None:
+        nbytes = os.path.getsize(args.out)
+    else:
+        with open(os.path.join(args.out, SHARD_INDEX)) as f:
+            nbytes = json.load(f)["metadata"]["total_size"]
+    _report(args.out, nbytes, seconds)
     return 0
 
 
@@ -209,7 +216,11 @@ def build_parser():
     ckpt = sub.add_parser("checkpoint", help="write a .safetensors checkpoint from a JSON spec")
     ckpt.add_argument("spec", help="JSON spec (see fastinit.load_spec)")
     ckpt.add_argument("--seed", type=int, required=True)
-    ckpt.add_argument("--out", required=True, help="output .safetensors path")
+    ckpt.add_argument("--out", required=True,
+                      help="output .safetensors file (a directory with --max-shard-size)")
+    ckpt.add_argument("--max-shard-size", default=None,
+                      help="split into Hugging Face shards of at most this size (e.g. 5GB) "
+                           "plus model.safetensors.index.json, in the --out directory")
     ckpt.add_argument("--no-progress", action="store_true", help="no progress bar")
     ckpt.set_defaults(func=_checkpoint)
     return parser

@@ -45,7 +45,7 @@ __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal",
     "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse",
-    "calculate_gain", "get",
+    "ZeroRows", "calculate_gain", "get",
 ]
 
 TRUNCATED_NORMAL_METHODS = ("inverse_cdf", "rejection")
@@ -937,6 +937,61 @@ class Sparse(_RandomInitializer):
         return {"sparsity": self.sparsity, "std": self.std, "seed": self.seed}
 
 
+class ZeroRows(Initializer):
+    """``initializer``'s values with some rows (indices along axis 0) set to 0:
+    ``torch.nn.Embedding(padding_idx=...)``'s padding row. Elementwise when
+    ``initializer`` is: regions and streaming work.
+
+    Parameters
+    ----------
+    initializer : Initializer, name or config dict
+    rows : sequence of int
+        Indices along axis 0 (negative ones count from the end).
+    """
+
+    def __init__(self, initializer, rows=()):
+        self.initializer = get(initializer)
+        if not isinstance(self.initializer, Initializer):
+            raise TypeError("initializer must be a fastinit initializer")
+        if isinstance(rows, (int, np.integer)):
+            rows = (rows,)
+        self.rows = tuple(int(r) for r in rows)
+
+    def with_seed(self, seed):
+        return ZeroRows(self.initializer.with_seed(seed), self.rows)
+
+    def _check_region(self, region):
+        self.initializer._check_region(region)
+
+    def _validate(self, shape, dtype):
+        if not shape:
+            raise ValueError("ZeroRows needs a shape of rank >= 1")
+        for r in self.rows:
+            if not -shape[0] <= r < shape[0]:
+                raise ValueError(f"ZeroRows: row {r} is out of range for a shape {shape}")
+        self.initializer._validate(shape, dtype)
+
+    def _scratch_bytes(self, shape, dtype):
+        return self.initializer._scratch_bytes(shape, dtype)
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        self._validate(shape, flat.dtype)
+        if self.rows:
+            _cpu_only(backend, "ZeroRows")
+        self.initializer._generate(flat, shape, runs, pos, backend)
+        row = math.prod(shape[1:])
+        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
+        for r in {r % shape[0] for r in self.rows}:
+            # Positions of the row's elements that this window holds.
+            where = runs.positions(r * row + np.arange(row, dtype=np.int64)) - pos
+            stored[where[(where >= 0) & (where < flat.size)]] = 0
+
+    def get_config(self):
+        return {"initializer": {"class_name": type(self.initializer).__name__,
+                                "config": self.initializer.get_config()},
+                "rows": list(self.rows)}
+
+
 #: PyTorch's ``calculate_gain`` table: the gains for which the output's
 #: variance stays that of the input (``torch.nn.init.calculate_gain``).
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -981,7 +1036,7 @@ def _snake(name):
 
 _CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal,
             HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant, Identity,
-            Orthogonal, Dirac, Sparse)
+            Orthogonal, Dirac, Sparse, ZeroRows)
 
 #: name -> class, for :func:`get`: class names, their snake_case forms and
 #: Keras' short aliases.

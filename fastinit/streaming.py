@@ -478,19 +478,55 @@ def save_safetensors(path, tensors, metadata=None, *, chunk_bytes=CHUNK_BYTES, p
     return _stream(path, prefix, pieces, chunk, progress)
 
 
-def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None):
-    """Write every tensor of ``spec`` to a ``.safetensors`` file, streaming.
+def parse_size(size, name="max_shard_size"):
+    """``"5GB"`` -> 5_000_000_000 bytes (KB/MB/GB/TB decimal, KiB/MiB/GiB/TiB
+    binary, as Hugging Face reads them); an int is a number of bytes."""
+    units = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+             "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        value = int(size)
+    elif isinstance(size, str):
+        text = size.strip().upper()
+        number = text.rstrip("KMGTIB")
+        unit = text[len(number):]
+        try:
+            value = int(float(number) * units[unit])
+        except (KeyError, ValueError):
+            raise ValueError(f"{name} must be bytes or a size like '5GB' or '500MiB'; "
+                             f"got {size!r}") from None
+    else:
+        raise TypeError(f"{name} must be an int or a str like '5GB'; got {type(size).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be positive; got {size!r}")
+    return value
+
+
+#: The index file of a sharded checkpoint (Hugging Face's name).
+SHARD_INDEX = "model.safetensors.index.json"
+
+
+def save_checkpoint(path, spec, seed, *, max_shard_size=None, chunk_bytes=CHUNK_BYTES,
+                    progress=None):
+    """Write every tensor of ``spec`` to a ``.safetensors`` file (or a sharded
+    Hugging Face checkpoint), streaming.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination; written atomically.
+        Destination file; written atomically. With ``max_shard_size``, a
+        directory (created if missing; other files in it are left alone).
     spec : dict or path
         See :func:`load_spec`. Every tensor is checked against its shape and
-        dtype before the file is created.
+        dtype before any file is created.
     seed : int >= 0
         Checkpoint seed; tensor ``name`` uses :func:`tensor_seed` (seed, name).
-        Stored in the file's metadata.
+        Stored in each file's metadata.
+    max_shard_size : int or str, optional
+        Split into ``model-00001-of-0000N.safetensors``, ... of at most this
+        many bytes of tensor data each (a larger tensor gets a shard of its
+        own), plus ``model.safetensors.index.json`` (``metadata.total_size``,
+        ``weight_map``), as ``transformers``' ``save_pretrained`` does. Each
+        file is atomic; the index is written last.
     chunk_bytes, progress
         As for :func:`save_npy`.
 
@@ -502,5 +538,38 @@ def save_checkpoint(path, spec, seed, *, chunk_bytes=CHUNK_BYTES, progress=None)
     tensor_seed(seed, "")  # validate the seed first
     tensors = [(name, get(config).with_seed(tensor_seed(seed, name)), shape, dtype)
                for name, shape, dtype, config in load_spec(spec)]
-    return save_safetensors(path, tensors, {"seed": str(seed)}, chunk_bytes=chunk_bytes,
-                            progress=progress)
+    meta = {"seed": str(seed)}
+    if max_shard_size is None:
+        return save_safetensors(path, tensors, meta, chunk_bytes=chunk_bytes, progress=progress)
+    limit = parse_size(max_shard_size)
+    for name, init, shape, dtype in tensors:  # every check before the first file
+        _checked(init, shape, dtype, name)
+    shards, size = [[]], 0
+    for entry in tensors:
+        nbytes = math.prod(entry[2]) * entry[3].itemsize
+        if shards[-1] and size + nbytes > limit:
+            shards.append([])
+            size = 0
+        shards[-1].append(entry)
+        size += nbytes
+    directory = os.fspath(path)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(f"{directory!r} exists and is not a directory (a sharded "
+                                 "checkpoint is written into a directory)")
+    os.makedirs(directory, exist_ok=True)
+    names = [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))]
+    seconds = sum(save_safetensors(os.path.join(directory, file), shard, meta,
+                                   chunk_bytes=chunk_bytes, progress=progress)
+                  for file, shard in zip(names, shards))
+    index = {"metadata": {"total_size": sum(math.prod(e[2]) * e[3].itemsize for e in tensors)},
+             "weight_map": {e[0]: file for file, shard in zip(names, shards) for e in shard}}
+    blob = json.dumps(index, indent=2, sort_keys=True).encode() + b"\n"
+    with _SigtermRaises():
+        f = _AtomicFile(os.path.join(directory, SHARD_INDEX), len(blob))
+        try:
+            f.write_at(0, blob)
+            f.commit()
+        except BaseException:
+            f.discard()
+            raise
+    return seconds
