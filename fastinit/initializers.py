@@ -44,8 +44,8 @@ from .transforms import TRUNC2_STD
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal",
-    "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "Dirac", "Sparse",
-    "ZeroRows", "calculate_gain", "get",
+    "RandomUniform", "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "STFT", "Dirac",
+    "Sparse", "ZeroRows", "calculate_gain", "get",
 ]
 
 TRUNCATED_NORMAL_METHODS = ("inverse_cdf", "rejection")
@@ -847,6 +847,81 @@ class Orthogonal(_RandomInitializer):
                 **_options(layout=(self.layout, "keras"), column_axis=(self.column_axis, None))}
 
 
+class STFT(Initializer):
+    """The short-time Fourier transform kernel of Keras' ``STFT`` initializer
+    (for ``keras.layers.STFTSpectrogram``): for a shape ``(T, C, F)``,
+    ``cos`` (``side="real"``) or ``sin`` (``"imag"``) of ``-2 pi t f / (2 (F -
+    1))``, times the window and divided by its scaling, the same for every
+    channel. Computed in float64 and rounded once (Keras computes in the
+    output dtype, so float32 values can differ in the last bit).
+
+    Parameters
+    ----------
+    side : {"real", "imag"}
+    window : str, array of length T, or None
+        A ``scipy.signal.get_window`` name (needs SciPy), the window values,
+        or None.
+    scaling : {"density", "spectrum", None}
+        Divide by ``sqrt(sum(window^2))`` or ``sum(|window|)``.
+    periodic : bool
+        Periodic (rather than symmetric) named windows.
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        self.side = choice(side, "side", ("real", "imag"))
+        if scaling is not None:
+            choice(scaling, "scaling", ("density", "spectrum"))
+        self.scaling = scaling
+        if not isinstance(periodic, (bool, np.bool_)):
+            raise TypeError(f"periodic must be a bool; got {periodic!r}")
+        self.periodic = bool(periodic)
+        if window is not None and not isinstance(window, str):
+            window = np.asarray(window, np.float64)
+            if window.ndim != 1 or not np.isfinite(window).all():
+                raise ValueError("window must be a name, None or a 1-D array of finite values")
+        self.window = window
+
+    def _window(self, length):
+        if isinstance(self.window, str):
+            try:
+                import scipy.signal
+            except ImportError:
+                raise ImportError("STFT with a named window needs SciPy (pip install scipy)"
+                                  ) from None
+            return scipy.signal.get_window(self.window, length, self.periodic)
+        return self.window
+
+    def _validate(self, shape, dtype):
+        if len(shape) != 3 or shape[2] < 2:
+            raise ValueError(f"STFT needs a shape (frame_length, channels, fft_bins >= 2); "
+                             f"got {shape}")
+        if isinstance(self.window, np.ndarray) and self.window.shape != (shape[0],):
+            raise ValueError(f"window has length {self.window.size}; the shape {shape} needs "
+                             f"{shape[0]}")
+
+    def _kernel(self, shape):
+        frames, _, bins = shape
+        args = -2.0 * np.arange(frames)[:, None, None] * (
+            np.arange(bins)[None, None, :] / ((bins - 1) * 2)) * np.pi
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is not None:
+            win = np.asarray(self._window(frames), np.float64).reshape(frames, 1, 1)
+            scale = {"density": np.sqrt(np.sum(win ** 2)), "spectrum": np.sum(np.abs(win)),
+                     None: 1.0}[self.scaling]
+            kernel = kernel * win / scale
+        return kernel
+
+    def _generate(self, flat, shape, runs, pos=0, backend=cpu):
+        self._validate(shape, flat.dtype)
+        # The kernel is small (T x F); the tensor is its broadcast over channels.
+        Constant(self._kernel(shape))._generate(flat, shape, runs, pos, backend)
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 class Dirac(Initializer):
     """The Dirac delta (PyTorch ``torch.nn.init.dirac_``): for a convolution
     weight ``(out, in, *kernel)`` of rank 3 to 5, 1 at the kernel's centre
@@ -1036,14 +1111,15 @@ def _snake(name):
 
 _CLASSES = (VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal,
             HeUniform, TruncatedNormal, RandomNormal, RandomUniform, Zeros, Ones, Constant, Identity,
-            Orthogonal, Dirac, Sparse, ZeroRows)
+            Orthogonal, STFT, Dirac, Sparse, ZeroRows)
 
 #: name -> class, for :func:`get`: class names, their snake_case forms and
 #: Keras' short aliases.
 REGISTRY = {**{c.__name__: c for c in _CLASSES}, **{_snake(c.__name__): c for c in _CLASSES},
             "normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros, "one": Ones,
             # Keras' compatibility names
-            "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal}
+            "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal,
+            "STFTInitializer": STFT}
 
 
 def public_names():

@@ -50,6 +50,7 @@ _KERAS_BASE = {
     _fi.Constant: keras.initializers.Constant,
     _fi.Identity: keras.initializers.Identity,
     _fi.Orthogonal: keras.initializers.Orthogonal,
+    _fi.STFT: keras.initializers.STFT,
     _fi.Dirac: keras.initializers.Initializer,
     _fi.Sparse: keras.initializers.Initializer,
 }

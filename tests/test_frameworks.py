@@ -91,6 +91,7 @@ KERAS_CASES = [
     ("RandomUniform", dict(minval=-2.0, maxval=5.0, seed=9)),
     ("Zeros", {}), ("Ones", {}), ("Constant", dict(value=2.5)), ("Identity", dict(gain=3.0)),
     ("Orthogonal", dict(gain=2.0, seed=4)),
+    ("STFT", dict(side="imag", window="hamming", scaling="spectrum", periodic=True)),
 ]
 
 
@@ -121,7 +122,8 @@ def test_keras_seed_generators_and_numpy_values_are_read():
     fastinit.VarianceScaling, fastinit.LecunNormal, fastinit.LecunUniform, fastinit.GlorotNormal,
     fastinit.GlorotUniform, fastinit.HeNormal, fastinit.HeUniform, fastinit.TruncatedNormal,
     fastinit.RandomNormal, fastinit.RandomUniform, fastinit.Zeros, fastinit.Ones,
-    fastinit.Constant, fastinit.Identity, fastinit.Orthogonal)], ids=lambda c: c.__name__)
+    fastinit.Constant, fastinit.Identity, fastinit.Orthogonal, fastinit.STFT)],
+    ids=lambda c: c.__name__)
 def test_fastinit_configs_are_read_by_keras(cls):
     keras = pytest.importorskip("keras")
     ours = cls(seed=3) if "seed" in cls().get_config() else cls()
@@ -145,9 +147,25 @@ def test_fastinit_only_options_appear_only_when_used():
         assert again.get_config() == init.get_config()
 
 
+@pytest.mark.parametrize("kwargs", [
+    {}, dict(side="imag"), dict(window="hamming", scaling="spectrum", periodic=True),
+    dict(window=None, scaling=None), dict(window=list(np.linspace(0.5, 1.0, 16)))])
+def test_stft_matches_keras(kwargs):
+    keras = pytest.importorskip("keras")
+    shape = (16, 1, 9)
+    want = np.asarray(keras.initializers.STFT(**kwargs)(shape), np.float64)
+    got = fastinit.STFT(**kwargs)(shape, np.float64)
+    # Keras evaluates the angle (up to 2 pi 15 ~ 94) in float32: |arg| 2**-24 ~ 6e-6 of error.
+    assert np.allclose(got, want, rtol=1e-5, atol=1e-5)
+    wide = fastinit.STFT(**kwargs)((16, 3, 9))  # every channel the same
+    assert np.array_equal(wide[:, 2], wide[:, 0])
+    assert np.array_equal(fastinit.STFT(**kwargs)((16, 3, 9), region=np.s_[4:9, 1:]), wide[4:9, 1:])
+
+
 def test_keras_compatibility_names_resolve():
     assert isinstance(fastinit.get("OrthogonalInitializer"), fastinit.Orthogonal)
     assert isinstance(fastinit.get("IdentityInitializer"), fastinit.Identity)
+    assert isinstance(fastinit.get("STFTInitializer"), fastinit.STFT)
     assert isinstance(fastinit.get({"class_name": "OrthogonalInitializer",
                                     "config": {"gain": 2.0}}), fastinit.Orthogonal)
 
