@@ -564,12 +564,5 @@ def save_checkpoint(path, spec, seed, *, max_shard_size=None, chunk_bytes=CHUNK_
     index = {"metadata": {"total_size": sum(math.prod(e[2]) * e[3].itemsize for e in tensors)},
              "weight_map": {e[0]: file for file, shard in zip(names, shards) for e in shard}}
     blob = json.dumps(index, indent=2, sort_keys=True).encode() + b"\n"
-    with _SigtermRaises():
-        f = _AtomicFile(os.path.join(directory, SHARD_INDEX), len(blob))
-        try:
-            f.write_at(0, blob)
-            f.commit()
-        except BaseException:
-            f.discard()
-            raise
+    _stream(os.path.join(directory, SHARD_INDEX), blob, [], chunk_bytes, False)
     return seconds

@@ -55,6 +55,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 from . import initializers as fi
 from ._validation import check_allocation
 from .dtypes import resolve_dtype
+from .fans import compute_fans
 from .streaming import tensor_seed
 
 __all__ = ["materialize", "init_", "spec", "plan", "spec_from_hf_config", "POLICIES",
@@ -64,6 +65,7 @@ POLICIES = ("torch", "keras", "hf")
 
 _TORCH_DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
                  torch.bfloat16: "bfloat16"}
+_FROM_NAME = {name: dtype for dtype, name in _TORCH_DTYPES.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def _kaiming_a_sqrt5():
 
 
 def _bias_bound(weight):
-    fan_in = fi.compute_fans(tuple(weight.shape), "torch")[0] if weight.dim() >= 2 else 0
+    fan_in = compute_fans(tuple(weight.shape), "torch")[0] if weight.dim() >= 2 else 0
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return fi.RandomUniform(-bound, bound) if bound > 0 else fi.Zeros()
 
@@ -321,7 +323,7 @@ def materialize(module, seed=0, policy="torch", rules=None, device="cpu", dtype=
             elif str(device) == "cpu":
                 value = _as_torch(init.with_seed(tensor_seed(seed, name))(shape, np_dtype))
             else:
-                value = torch.empty(shape, dtype=_torch_dtype(np_dtype), device=device)
+                value = torch.empty(shape, dtype=_FROM_NAME[np_dtype.name], device=device)
                 init.with_seed(tensor_seed(seed, name)).fill(value)
             new[id(t)] = value
         for name, m, local, t, is_param, _ in _tensors(module):
@@ -335,10 +337,6 @@ def materialize(module, seed=0, policy="torch", rules=None, device="cpu", dtype=
             else:
                 m._buffers[local] = value
     return module
-
-
-def _torch_dtype(np_dtype):
-    return {v: k for k, v in _TORCH_DTYPES.items()}[np_dtype.name]
 
 
 def _check_seed(seed):
