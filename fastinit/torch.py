@@ -309,6 +309,7 @@ def materialize(module, seed=0, policy="torch", rules=None, device="cpu", dtype=
     tensor is allocated.
     """
     _check_seed(seed)
+    device = _checked_device(device)
     work = _checked_plan(module, policy, rules, dtype, policy_options)
     total = sum(math.prod(t.shape) * (d.itemsize if d is not None else t.element_size())
                 for _, t, _, d in work)
@@ -343,9 +344,23 @@ def _check_seed(seed):
     tensor_seed(seed, "")
 
 
+def _checked_device(device):
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu' or a CUDA device; got {device!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r}: this PyTorch has no CUDA device available")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or a CUDA device; got {str(device)!r}")
+    return "cpu" if device.type == "cpu" else device
+
+
 def _checked_plan(module, policy, rules, dtype, policy_options, persistent_only=False):
     """The plan with each tensor's fastinit dtype, every initializer validated
     against its tensor's shape and dtype."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
     if dtype is not None and dtype not in _TORCH_DTYPES:
         raise TypeError(f"dtype must be a torch float dtype; got {dtype}")
     work = []
@@ -378,17 +393,24 @@ def init_(module, seed=0, policy="torch", rules=None, **policy_options):
     The module.
     """
     _check_seed(seed)
-    work = _checked_plan(module, policy, rules, None, policy_options)
-    with torch.no_grad():
-        for name, t, init, np_dtype in work:
-            target = t.detach()
+    targets = []
+    for name, t, init, np_dtype in _checked_plan(module, policy, rules, None, policy_options):
+        target = t.detach()
+        local, region = _local_shard(target)
+        if local.is_meta:
+            raise ValueError(f"{name} is on the meta device (no storage): use "
+                             "fastinit.torch.materialize")
+        if not local.is_contiguous():
+            raise ValueError(f"{name} is not contiguous (strides {local.stride()}); fastinit "
+                             "fills contiguous tensors")
+        targets.append((name, target, local, region, init, np_dtype))
+    with torch.no_grad():  # every check passed: now write
+        for name, target, local, region, init, np_dtype in targets:
             if np_dtype is None:
-                target.zero_()
-                continue
-            init = init.with_seed(tensor_seed(seed, name))
-            local, region = _local_shard(target)
-            if local.numel():
-                init.fill(local, shape=tuple(target.shape), region=region)
+                local.zero_()
+            elif local.numel():
+                init.with_seed(tensor_seed(seed, name)).fill(
+                    local, shape=tuple(target.shape), region=region)
     return module
 
 

@@ -305,3 +305,22 @@ def test_hf_config_spec_loads_with_from_pretrained(tmp_path):
     assert state["model.norm.weight"].eq(1).all()
     q = state["model.layers.0.self_attn.q_proj.weight"]
     assert q.std().item() == pytest.approx(0.02, rel=0.1)
+
+
+def test_init_checks_every_tensor_before_writing():
+    model = nn.Sequential(nn.Linear(4, 6), nn.Linear(4, 6))
+    model[1].weight = nn.Parameter(torch.empty(4, 6).t())  # (6, 4), not contiguous
+    before = model[0].weight.detach().clone()
+    with pytest.raises(ValueError, match="1.weight is not contiguous"):
+        ft.init_(model)
+    assert torch.equal(model[0].weight, before)  # nothing written
+    with torch.device("meta"):
+        meta = nn.Linear(4, 4)
+    with pytest.raises(ValueError, match="meta device .* use fastinit.torch.materialize"):
+        ft.init_(meta)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        ft.spec("model")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            ft.materialize(meta, device="cuda")
+        assert meta.weight.is_meta
