@@ -433,18 +433,20 @@ def test_flax_dense_uses_fastinit(jax):
     assert np.array_equal(kernel, np.asarray(again))
 
 
-def test_keras_adapter_on_the_torch_backend():
+@pytest.mark.parametrize("backend", ["torch", "tensorflow"])
+def test_keras_adapter_on_other_backends(backend):
     pytest.importorskip("keras")
-    pytest.importorskip("torch")
-    code = """
+    pytest.importorskip(backend)
+    code = f"""
 import os
-os.environ["KERAS_BACKEND"] = "torch"
+os.environ["KERAS_BACKEND"] = "{backend}"
 import keras, numpy as np, fastinit, fastinit.keras as fk
-assert keras.backend.backend() == "torch"
+assert keras.backend.backend() == "{backend}"
 layer = keras.layers.Dense(64, kernel_initializer=fk.HeNormal(seed=2))
 layer.build((None, 32))
 kernel = keras.ops.convert_to_numpy(layer.kernel)
 assert np.array_equal(kernel, fastinit.he_normal(seed=2)((32, 64)))
+assert keras.backend.standardize_dtype(fk.LecunNormal(seed=0)((4, 4), "bfloat16").dtype) == "bfloat16"
 print("ok")
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
