@@ -45,12 +45,16 @@ __all__ = ["initializer", "variance_scaling", "lecun_normal", "lecun_uniform", "
            "constant", "zeros", "ones", "orthogonal", "key_seed"]
 
 
+def _key_words(key):
+    """The raw words of a JAX PRNG key (new-style typed keys and raw ``uint32``
+    key arrays alike)."""
+    return jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+
+
 def key_seed(key):
-    """The ``numpy.random.SeedSequence`` a JAX PRNG key stands for (new-style
-    typed keys and raw ``uint32`` key arrays alike)."""
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    words = np.asarray(key)
+    """The ``numpy.random.SeedSequence`` a JAX PRNG key (or its raw words)
+    stands for."""
+    words = np.asarray(_key_words(key))
     if words.dtype.kind != "u":
         raise TypeError(f"key must be a JAX PRNG key; got an array of {words.dtype}")
     return np.random.SeedSequence([int(w) for w in words.reshape(-1)])
@@ -74,17 +78,14 @@ def initializer(init):
         raise TypeError(f"init must be a fastinit initializer; got {type(init).__name__}")
 
     def fn(key, shape, dtype=None, out_sharding=None):
-        shape = normalize_shape(tuple(shape) if not isinstance(shape, int) else shape)
+        shape = normalize_shape(shape)
         dtype = np.dtype(jnp.dtype(dtype) if dtype is not None
                          else jax.dtypes.canonicalize_dtype(jnp.float_))
         resolve_dtype(dtype, "dtype")
         if isinstance(key, jax.core.Tracer):  # under jit: compute on the host
             def host(words):
-                return init.with_seed(np.random.SeedSequence(
-                    [int(w) for w in np.asarray(words).reshape(-1)]))(shape, dtype)
-            words = jax.random.key_data(key) if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) \
-                else key
-            return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), words,
+                return init.with_seed(key_seed(words))(shape, dtype)
+            return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), _key_words(key),
                                      vmap_method="sequential")
         seeded = init.with_seed(key_seed(key))
         if isinstance(out_sharding, jax.sharding.Sharding):

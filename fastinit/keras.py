@@ -61,8 +61,9 @@ def _adapter(fastinit_cls, keras_base):
     random = issubclass(fastinit_cls, _fi._RandomInitializer)
 
     def __init__(self, *args, **kwargs):
-        # fastinit validates (one-line errors); Keras' own constructor sets
-        # the attributes Keras code reads (seed, input_axes, ...).
+        # fastinit validates (one-line errors); the attributes Keras code
+        # reads (seed, input_axes, gain, ...) are set from its config here
+        # rather than by Keras' constructor, which would validate again.
         self._fastinit = fastinit_cls(*args, **kwargs)
         config = self._fastinit.get_config()
         if random:
@@ -81,9 +82,10 @@ def _adapter(fastinit_cls, keras_base):
         init = self._fastinit
         if isinstance(self, keras.initializers.VarianceScaling):
             # A layer may have set Keras' axes on this object after construction.
+            config = init.get_config()
             axes = {"input_axes": self.input_axes, "output_axes": self.output_axes}
-            if axes != {k: init.get_config().get(k) for k in axes}:
-                init = type(init).from_config({**init.get_config(), **axes})
+            if axes != {k: config.get(k) for k in axes}:
+                init = type(init).from_config({**config, **axes})
         dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
         values = init(tuple(int(d) for d in shape), dtype)
         return keras.ops.convert_to_tensor(values, dtype=dtype)
