@@ -661,8 +661,7 @@ class Constant(Initializer):
             self._fill_broadcast(flat, shape, runs, pos)
         elif is_16bit(flat.dtype):
             _cpu_only(backend, f"{flat.dtype} output")
-            cpu.fill_constant(flat.view(np.uint16),
-                              np.asarray(self.value, np.float32).astype(flat.dtype).view(np.uint16))
+            cpu.fill_constant(_stored(flat), _as_stored(self.value, flat.dtype))
         else:
             backend.fill_constant(flat, self.value)
 
@@ -722,8 +721,7 @@ class Identity(Initializer):
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         _cpu_only(backend, "Identity")
         self._validate(shape, flat.dtype)
-        cpu.fill_constant(flat.view(np.uint16) if is_16bit(flat.dtype) else flat,
-                          _as_stored(0.0, flat.dtype))
+        cpu.fill_constant(_stored(flat), _as_stored(0.0, flat.dtype))
         if flat.size == 0:
             return
         # Only the diagonal elements whose rows positions pos .. pos + size
@@ -736,13 +734,23 @@ class Identity(Initializer):
             first = runs.inner_first + pos
             rows = np.arange(first // cols, (first + flat.size - 1) // cols + 1)
         rows = rows[rows < min(shape)]
-        where = runs.positions(rows * (cols + 1)) - pos
-        where = where[(where >= 0) & (where < flat.size)]
-        (flat.view(np.uint16) if is_16bit(flat.dtype) else flat)[where] = \
-            _as_stored(self.gain, flat.dtype)
+        _set_elements(flat, runs, pos, rows * (cols + 1), self.gain)
 
     def get_config(self):
         return {"gain": self.gain}
+
+
+def _stored(flat):
+    """``flat`` as written: 16-bit floats through their uint16 bits (Numba has
+    no 16-bit float type)."""
+    return flat.view(np.uint16) if is_16bit(flat.dtype) else flat
+
+
+def _set_elements(flat, runs, pos, index, value):
+    """Set the elements with flat indices ``index`` that positions ``pos ..
+    pos + flat.size`` of ``runs`` hold to ``value``; the others are untouched."""
+    where = runs.positions(index) - pos
+    _stored(flat)[where[(where >= 0) & (where < flat.size)]] = _as_stored(value, flat.dtype)
 
 
 def _as_stored(value, dtype):
@@ -944,8 +952,7 @@ class Dirac(Initializer):
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         _cpu_only(backend, "Dirac")
         self._validate(shape, flat.dtype)
-        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
-        cpu.fill_constant(stored, _as_stored(0.0, flat.dtype))
+        cpu.fill_constant(_stored(flat), _as_stored(0.0, flat.dtype))
         per_group = shape[0] // self.groups
         d = np.arange(min(per_group, shape[1]), dtype=np.int64)
         out_channel = (np.arange(self.groups, dtype=np.int64)[:, None] * per_group + d).reshape(-1)
@@ -953,8 +960,7 @@ class Dirac(Initializer):
         if out_channel.size == 0 or flat.size == 0:
             return
         index = np.ravel_multi_index((out_channel, np.tile(d, self.groups)) + centre, shape)
-        where = runs.positions(index) - pos
-        stored[where[(where >= 0) & (where < flat.size)]] = _as_stored(1.0, flat.dtype)
+        _set_elements(flat, runs, pos, index, 1.0)
 
     def get_config(self):
         return {"groups": self.groups}
@@ -1005,8 +1011,7 @@ class Sparse(_RandomInitializer):
         cpu.fill_run(words, 0, key_from_seed(np.random.SeedSequence(self._key, spawn_key=(1,))),
                      BITS_U32, ())
         chosen = np.argsort(words.reshape(rows, cols), axis=0, kind="stable")[:zeros]
-        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
-        stored.reshape(rows, cols)[chosen, np.arange(cols)] = 0
+        _stored(flat).reshape(rows, cols)[chosen, np.arange(cols)] = 0
 
     def get_config(self):
         return {"sparsity": self.sparsity, "std": self.std, "seed": self.seed}
@@ -1055,11 +1060,8 @@ class ZeroRows(Initializer):
             _cpu_only(backend, "ZeroRows")
         self.initializer._generate(flat, shape, runs, pos, backend)
         row = math.prod(shape[1:])
-        stored = flat.view(np.uint16) if is_16bit(flat.dtype) else flat
         for r in {r % shape[0] for r in self.rows}:
-            # Positions of the row's elements that this window holds.
-            where = runs.positions(r * row + np.arange(row, dtype=np.int64)) - pos
-            stored[where[(where >= 0) & (where < flat.size)]] = 0
+            _set_elements(flat, runs, pos, r * row + np.arange(row, dtype=np.int64), 0.0)
 
     def get_config(self):
         return {"initializer": {"class_name": type(self.initializer).__name__,
