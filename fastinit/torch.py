@@ -95,9 +95,13 @@ def _bilinear(m, name, t):
     return _uniform(1.0 / math.sqrt(m.weight.size(1)))
 
 
-def _embedding(m, name, t):
-    base = fi.RandomNormal(0.0, 1.0)
+def _padded(m, base):
+    """``base`` with an Embedding's padding row zeroed (when it has one)."""
     return base if m.padding_idx is None else fi.ZeroRows(base, [m.padding_idx])
+
+
+def _embedding(m, name, t):
+    return _padded(m, fi.RandomNormal(0.0, 1.0))
 
 
 def _norm(m, name, t):  # LayerNorm, RMSNorm, GroupNorm, BatchNorm*, InstanceNorm*
@@ -164,12 +168,11 @@ def _keras_policy(m, name, t, **_):
 
 def _hf_policy(m, name, t, initializer_range=0.02):
     if isinstance(m, (nn.Embedding, nn.EmbeddingBag)):
-        base = fi.RandomNormal(0.0, initializer_range)
-        return base if m.padding_idx is None else fi.ZeroRows(base, [m.padding_idx])
+        return _padded(m, fi.RandomNormal(0.0, initializer_range))
     if "bias" in name:
         return fi.Zeros()
     if _is_norm(m):
-        return fi.Ones() if name == "weight" else _norm(m, name, t)
+        return _norm(m, name, t)
     if t.dim() >= 2:
         return fi.RandomNormal(0.0, initializer_range)
     return None
