@@ -28,7 +28,8 @@ from .dtypes import is_16bit, resolve_dtype
 from .initializers import LecunNormal, get, public_names
 from .seeding import draw_seed
 from .streaming import (
-    SHARD_INDEX, Terminated, human_bytes, save_checkpoint, save_npy, save_safetensors,
+    SHARD_INDEX, Terminated, human_bytes, raise_terminated, save_checkpoint, save_npy,
+    save_safetensors,
 )
 from .transforms import TRUNC2_STD
 
@@ -226,17 +227,13 @@ def build_parser():
     return parser
 
 
-def _terminate(signum, frame):
-    raise Terminated("terminated (SIGTERM)")
-
-
 def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args, extra = parser.parse_known_args(argv or ["demo"])
     if args.command not in ("sample", "checkpoint") and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return args.func(args, extra)
     except (ValueError, TypeError, MemoryError, OSError, OverflowError) as e:

@@ -201,6 +201,11 @@ def _remove_stale_temporaries(directory, prefix):
                 pass
 
 
+def raise_terminated(signum, frame):
+    """A SIGTERM handler that raises :class:`Terminated` (in the main thread)."""
+    raise Terminated("terminated (SIGTERM)")
+
+
 class _SigtermRaises:
     """While a file is written in the main thread, SIGTERM raises
     :class:`Terminated` (so the temporary file is removed) where it would
@@ -212,12 +217,8 @@ class _SigtermRaises:
         self.active = (threading.current_thread() is threading.main_thread()
                        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
         if self.active:
-            signal.signal(signal.SIGTERM, self._raise)
+            signal.signal(signal.SIGTERM, raise_terminated)
         return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise Terminated("terminated (SIGTERM)")
 
     def __exit__(self, kind, value, tb):
         if self.active:
