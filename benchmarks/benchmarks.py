@@ -120,6 +120,39 @@ class Initializers:
         self.init.fill(self.buf)
 
 
+def _kind_cases():
+    # The rows of benchmarks/scripts/bench_kinds.py (issue 13's table).
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), "scripts", "bench_kinds.py")
+    spec = importlib.util.spec_from_file_location("bench_kinds", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {label: (init, dtype) for label, init, dtype, _ in module.CASES}
+
+
+class Kinds:
+    """Every sampler kind and dtype, 1e7 elements, as a ratio to a float32
+    ``lecun_normal`` fill of the same elements in the same process (the
+    figure of ``benchmarks/scripts/bench_kinds.py``)."""
+    params = [list(_kind_cases())]
+    param_names = ["case"]
+    timeout = 300
+
+    def setup(self, case):
+        init, dtype = _kind_cases()[case]
+        self.init = init
+        self.buf = np.empty((10**4, 10**3), fastinit.dtypes.resolve_dtype(dtype))
+        self.init.fill(self.buf)
+        self.base_buf = np.empty((10**4, 10**3), np.float32)
+        self.base = fastinit.lecun_normal(seed=0)
+        self.base.fill(self.base_buf)
+
+    def track_ratio_to_lecun_normal_float32(self, case):
+        t_base = _median_seconds(lambda: self.base.fill(self.base_buf))
+        return _median_seconds(lambda: self.init.fill(self.buf)) / t_base
+    track_ratio_to_lecun_normal_float32.unit = "ratio"
+
+
 class Call:
     """``init(shape)``: a fresh array each time (allocation + first touch)."""
     params = [SIZES]

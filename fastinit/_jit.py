@@ -33,7 +33,10 @@ import types
 import warnings
 
 import numba
+import numpy as np
+from llvmlite import ir
 from numba.core.errors import NumbaIRAssumptionWarning
+from numba.extending import intrinsic, overload
 
 # Numba's pedantic IR check flags variables renamed by IR-level inlining of
 # functions with several return paths (ndtri) into fastinit's sampler
@@ -98,13 +101,53 @@ def cuda_device(dispatcher):
     fn = _SCALARS[dispatcher]
     env = dict(fn.__globals__)
     for name in fn.__code__.co_names:
-        value = env.get(name)
-        if isinstance(value, numba.core.registry.CPUDispatcher) and value in _SCALARS:
-            env[name] = cuda_device(value)
-    rebuilt = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+        if name in env:
+            env[name] = _on_cuda(env[name])
+    # Scalars made by factories reach their building blocks through closure
+    # cells: those are swapped too.
+    closure = fn.__closure__ and tuple(types.CellType(_on_cuda(c.cell_contents))
+                                       for c in fn.__closure__)
+    rebuilt = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, closure)
     device_fn = cuda.jit(device=True)(rebuilt)
     _CUDA_DEVICE[dispatcher] = device_fn
     return device_fn
+
+
+def fma32(a, b, c):
+    """``a * b + c`` in float32 with one rounding, on every target.
+
+    Where a result must not depend on which multiply-add pair a compiler
+    contracts (so that a vectorized loop, a scalar fallback and a GPU agree
+    bit for bit), the maths calls this instead of writing ``a * b + c``. In
+    jitted code it is LLVM's ``llvm.fma.f32`` (one instruction on x86-64 with
+    FMA and on NVIDIA GPUs); this Python version (used by Numba's CUDA
+    simulator) rounds the exact product's sum twice, float64 then float32.
+    """
+    return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
+
+
+@intrinsic
+def _llvm_fma_f32(typingctx, a, b, c):
+    sig = numba.float32(numba.float32, numba.float32, numba.float32)
+
+    def codegen(context, builder, signature, args):
+        f32 = ir.FloatType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f32], ir.FunctionType(f32, [f32] * 3))
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+@overload(fma32, inline="always")
+def _fma32_overload(a, b, c):
+    def impl(a, b, c):
+        return _llvm_fma_f32(np.float32(a), np.float32(b), np.float32(c))
+    return impl
+
+
+def _on_cuda(value):
+    if isinstance(value, numba.core.registry.CPUDispatcher) and value in _SCALARS:
+        return cuda_device(value)
+    return value
 
 
 def kernel(fn):

@@ -35,8 +35,8 @@ from ._jit import kernel, scalar, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
 from .samplers import (
     BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
-    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
-    UNIFORM_F64, sample, sample_element, uses_draw1,
+    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
+    UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
 )
 from .transforms import f32_bits_to_bf16_bits, f32_bits_to_f16_bits, order_key_16
 
@@ -60,10 +60,19 @@ _U1 = np.uint64(1)
 
 
 @serial
-def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
+def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
     # The vectorized inner loop: 16 independent Philox lanes per group; word w
     # of lane j is element 64g + 16w + j, so each word is a unit-stride store.
     # out[0] is flat element ``first``.
+    #
+    # Kinds with a fast path (long branch-free transforms) go in two passes
+    # per group: the Philox words are stored into the group's own output
+    # elements (as bit patterns), then a plain element-wise loop transforms
+    # them in place. Computed in one pass, four transforms and the Philox
+    # state did not fit the vector registers (spills, 25 % slower). That loop
+    # also finds the fast path's NaN misses (a max reduction over the bits of
+    # |v|); the bit mask of the (at most 64) groups with one is returned.
+    mask = _U0
     for g in range(g_begin, g_end):
         o = g * _G - first
         b0 = g * _L
@@ -71,15 +80,78 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
             lane = np.uint64(j)
             b = b0 + lane
             x = block_bits(b, _U0, k0, k1)
-            y = x
-            if uses_draw1(kind):
-                y = block_bits(b, _U1, k0, k1)
-            out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], prm)
-            out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], prm)
-            out[o + np.uint64(32) + lane] = sample(
-                kind, k0, k1, b, np.uint64(2), x[2], y[2], prm)
-            out[o + np.uint64(48) + lane] = sample(
-                kind, k0, k1, b, np.uint64(3), x[3], y[3], prm)
+            if has_fast_path(kind):
+                out[o + lane] = _as_float32(x[0])
+                out[o + _L + lane] = _as_float32(x[1])
+                out[o + np.uint64(32) + lane] = _as_float32(x[2])
+                out[o + np.uint64(48) + lane] = _as_float32(x[3])
+            else:
+                y = x
+                if uses_draw1(kind):
+                    y = block_bits(b, _U1, k0, k1)
+                out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], prm)
+                out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], prm)
+                out[o + np.uint64(32) + lane] = sample(
+                    kind, k0, k1, b, np.uint64(2), x[2], y[2], prm)
+                out[o + np.uint64(48) + lane] = sample(
+                    kind, k0, k1, b, np.uint64(3), x[3], y[3], prm)
+        if has_fast_path(kind):
+            misses = np.uint32(0)
+            for i in range(GROUP_ELEMENTS):
+                x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
+                v = sample(kind, k0, k1, _U0, _U0, x0, x0, prm)
+                out[o + np.uint64(i)] = v
+                misses = np.uint32(misses | _nan_flag(v))
+            if misses & _SIGN32:
+                mask |= _U1 << (g - g_begin)
+    return mask
+
+
+@scalar
+def _as_float32(word):
+    # A Philox word parked in a float32 output element: a bit pattern only
+    # (it may read as a NaN or subnormal; moves preserve it exactly).
+    return np.uint32(word).view(np.float32)
+
+
+@serial
+def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
+    # Groups g_begin .. g_end into out (out[0] is flat element ``first``),
+    # 64 groups at a time; the fast path's misses are computed again
+    # afterwards, outside the vector loop (a call inside it made LLVM
+    # vectorize it half as wide).
+    for ga in range(g_begin, g_end, _G):
+        gb = min(ga + _G, g_end)
+        mask = _groups_vectorized(out, first, ga, gb, k0, k1, kind, prm)
+        if has_fast_path(kind):
+            while mask:
+                d = _U0
+                while not (mask >> d) & _U1:
+                    d += _U1
+                mask &= ~(_U1 << d)
+                _redo_misses(out, (ga + d) * _G - first, (ga + d) * _G, k0, k1, kind, prm)
+
+
+@scalar
+def _nan_flag(v):
+    # Bit 31 set exactly when the float32 v is a NaN: |v|'s bits exceed those
+    # of inf. OR-reduced over 32-bit lanes, it keeps the transform loop at 16
+    # float32 lanes per vector.
+    return np.uint32(np.uint32(np.float32(v).view(np.uint32) & _ABS_MASK) + _NAN_CARRY)
+
+
+_ABS_MASK = np.uint32(0x7FFFFFFF)
+_NAN_CARRY = np.uint32(0x007FFFFF)
+_SIGN32 = np.uint32(0x80000000)
+
+
+@serial
+def _redo_misses(out, o, index, k0, k1, kind, prm):
+    # The fast path's NaN elements of the group at out[o:], flat index ``index``.
+    for i in range(GROUP_ELEMENTS):
+        v = out[o + i]
+        if v != v:
+            out[o + i] = sample_element(kind, k0, k1, index + np.uint64(i), prm)
 
 
 @serial
@@ -239,6 +311,11 @@ def _fill_trunc_cdf_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, thr
 
 
 @serial
+def _fill_trunc_cdf_narrow_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_NARROW_F32, prm, chunk, threads)
+
+
+@serial
 def _fill_trunc_tail_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
     _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F32, prm, chunk, threads)
 
@@ -264,6 +341,7 @@ _ENTRY = {
     UNIFORM_F64: _fill_uniform_f64,
     TRUNC_CDF_F32: _fill_trunc_cdf_f32,
     TRUNC_CDF_F64: _fill_trunc_cdf_f64,
+    TRUNC_CDF_NARROW_F32: _fill_trunc_cdf_narrow_f32,
     TRUNC_TAIL_F32: _fill_trunc_tail_f32,
     TRUNC_TAIL_F64: _fill_trunc_tail_f64,
     BITS_U32: _fill_bits_u32,

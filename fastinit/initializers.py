@@ -35,7 +35,7 @@ from .fans import LAYOUTS, compute_fans, validate_axes, validate_keras_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
     BITS_U32, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
-    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
+    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
     UNIFORM_F64,
 )
 from .seeding import key_from_seed
@@ -556,6 +556,28 @@ def _bound(value, name):
 TAIL_THRESHOLD = 5.0
 
 
+def _ndtr(x):
+    # Phi(x), accurate in the lower tail.
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+#: Largest share of the interval by which float32 arithmetic may displace a
+#: sample of the float32 inverse-CDF truncated normal; narrower intervals are
+#: computed in float64 (kind TRUNC_CDF_NARROW_F32).
+NARROW_LIMIT = 1e-5
+
+
+def _float32_displacement(alpha, beta, a, q, mass):
+    """Share of [alpha, beta] by which a float32 sample can be off: the
+    rounding of the tail probability a sample starts from (relative to the
+    interval's mass) plus the quantile's ~1.3 ulp error (relative to its
+    width; samples beyond |z| = 7 are too rare to matter)."""
+    eps = 2.0 ** -22
+    p_side = max(a / mass if alpha < 0 else 0.0, q / mass if beta > 0 else 0.0)
+    z = min(max(abs(alpha), abs(beta)), 7.0)
+    return eps * (p_side + z / min(beta - alpha, 14.0))
+
+
 def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
     """Sampler for Normal(mean, sigma) truncated to [lo, hi] (any bounds), i.e.
     to [alpha, beta] in standard units (passed separately because ``mean -+ k
@@ -573,18 +595,24 @@ def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
         kind = TRUNC_TAIL_F64 if f64 else TRUNC_TAIL_F32
         return kind, (mean, scale, a, b, lam, c, out_lo, out_hi), bounds, 0.0
 
-    kind = TRUNC_CDF_F64 if f64 else TRUNC_CDF_F32
     if alpha >= TAIL_THRESHOLD:
         return tail(sigma, alpha, beta)
     if beta <= -TAIL_THRESHOLD:
         return tail(-sigma, -beta, -alpha)
+    kind = TRUNC_CDF_F64 if f64 else TRUNC_CDF_NARROW_F32
+    if not f64:
+        # Both tails outside the interval and its mass, each accurate: the
+        # kernel takes the quantile on whichever side is closer.
+        a, q = _ndtr(alpha), _ndtr(-beta)
+        mass = _ndtr(beta) - a if alpha < -beta else _ndtr(-alpha) - q
+        if _float32_displacement(alpha, beta, a, q, mass) <= NARROW_LIMIT:
+            return TRUNC_CDF_F32, (mean, sigma, a, q, mass, 0.0, out_lo, out_hi), bounds, 0.0
     if alpha >= 0:
         # Upper side: Q(x) = erfc(x / sqrt 2) / 2 is accurate there; Phi^-1(p)
         # = -Q^-1(p), so z = Phi^-1(...) is -x and the scale is negated.
-        q = lambda x: 0.5 * math.erfc(x / math.sqrt(2.0))  # noqa: E731
-        return kind, (mean, -sigma, q(alpha), q(beta), -beta, -alpha, out_lo, out_hi), bounds, 0.0
-    phi = lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0))  # noqa: E731
-    return kind, (mean, sigma, phi(alpha), phi(beta), alpha, beta, out_lo, out_hi), bounds, 0.0
+        return kind, (mean, -sigma, _ndtr(-alpha), _ndtr(-beta), -beta, -alpha, out_lo, out_hi), \
+            bounds, 0.0
+    return kind, (mean, sigma, _ndtr(alpha), _ndtr(beta), alpha, beta, out_lo, out_hi), bounds, 0.0
 
 
 class RandomNormal(_RandomInitializer):

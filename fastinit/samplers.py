@@ -18,8 +18,12 @@ TRUNC2_INV_F32/_F64      mean + sigma * z, z ~ N(0,1) on [-2, 2]  mean, sigma, -
                          sigma to float32 could cross them)
 TRUNC2_REJECT_F32/_F64   same distribution, by rejection of      as TRUNC2_INV
                          Box-Muller normals
-TRUNC_CDF_F32/_F64       mean + scale * clip(Phi^-1(A + u (B -   mean, scale, A, B, zlo,
-                         A)), zlo, zhi), clipped to [lo, hi]     zhi, lo, hi
+TRUNC_CDF_F64,           mean + scale * clip(Phi^-1(A + u (B -   mean, scale, A, B, zlo,
+TRUNC_CDF_NARROW_F32     A)), zlo, zhi), clipped to [lo, hi]     zhi, lo, hi
+                         (in float64, rounded once)
+TRUNC_CDF_F32            mean + scale * Phi^-1(p), p = A + u W   mean, scale, A, Q, W, -,
+                         (its complement Q + (1 - u) W where     lo, hi
+                         smaller), clipped to [lo, hi]
 TRUNC_TAIL_F32/_F64      mean + scale * x, x ~ N(0,1) on         mean, scale, alpha, beta,
                          [alpha, beta], alpha > 0, by rejection   lambda, c, lo, hi
                          from a truncated exponential
@@ -29,6 +33,12 @@ UNIFORM_F32/_F64         clip((a + w * u) * s, low_in,           a, w, below_hig
                          high - low unless the width overflows
 BITS_U32                 the raw 32-bit word of draw 0           -
 =======================  ======================================  =========================
+
+The float32 normal quantile of NORMAL_F32 and TRUNC_CDF_F32 is
+:func:`fastinit.transforms.normal_quantile_f32` (within 1.3 ulp of the exact
+quantile of the uniform); their function in :data:`SAMPLE_FUNCTIONS` is its
+branch-free central part, NaN in the rare tail elements, which kernels then
+compute with :data:`COMPLETE_FUNCTIONS`.
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
@@ -42,11 +52,12 @@ import numpy as np
 from numba.core import errors, types
 from numba.extending import overload
 
-from ._jit import scalar
+from ._jit import fma32, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
-    box_muller_f32, box_muller_f64, ndtri, open_unit_f64, open_unit_f32,
-    signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
+    box_muller_f32, box_muller_f64, ndtri, normal_quantile_central_f32, normal_quantile_f32,
+    normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
+    trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
 
 TRUNC2_INV_F32 = 0
@@ -62,6 +73,7 @@ TRUNC_CDF_F64 = 9
 TRUNC_TAIL_F32 = 10
 TRUNC_TAIL_F64 = 11
 BITS_U32 = 12
+TRUNC_CDF_NARROW_F32 = 14
 
 #: Length of every kind's parameter tuple.
 N_PARAMS = 8
@@ -78,7 +90,14 @@ TWO_DRAW_KINDS = frozenset({TRUNC2_INV_F64, TRUNC2_REJECT_F32, TRUNC2_REJECT_F64
 MAX_ATTEMPTS = 32
 
 _F32 = np.float32
+_ONE32 = _F32(1.0)
 _TWO32 = _F32(2.0)
+_HALF32 = _F32(0.5)
+_U8 = np.uint64(8)
+_LOW8 = np.uint64(0xFF)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_INV_2_24 = _F32(5.9604644775390625e-08)
+_INV_2_32 = _F32(2.3283064365386963e-10)
 
 
 @scalar(inline=False)
@@ -143,11 +162,17 @@ def _trunc2_reject_f64(k0, k1, block, word, x0, x1, prm):
     return prm[0] + prm[1] * _reject_z_f64(k0, k1, block, word, x0, x1)
 
 
-@scalar
-def _normal_f32(k0, k1, block, word, x0, x1, prm):
-    # 32 random bits, quantile in float64, rounded once.
-    u = (np.float64(x0) + 0.5) * 2.3283064365386963e-10
-    return _F32(prm[0] + prm[1] * ndtri(u))
+def _normal_f32_with(quantile):
+    @scalar
+    def normal_f32(k0, k1, block, word, x0, x1, prm):
+        # p = (x0 + 1/2) / 2**32: the tails reach |z| = 6.34 (p = 2**-33).
+        x_hi, x_lo, a = normal_word_parts_f32(x0)
+        return _F32(prm[0]) + _F32(prm[1]) * quantile(x_hi, x_lo, a)
+    return normal_f32
+
+
+_normal_f32 = _normal_f32_with(normal_quantile_central_f32)
+_normal_f32_complete = _normal_f32_with(normal_quantile_f32)
 
 
 @scalar
@@ -182,7 +207,40 @@ def _trunc_cdf(u, prm):
 
 
 @scalar
-def _trunc_cdf_f32(k0, k1, block, word, x0, x1, prm):
+def _open_unit_32bits(x):
+    # (x + 1/2) / 2**32 for a 32-bit word, rounded once to float32.
+    return fma32(_F32(np.int32(x >> _U8)), _INV_2_24,
+                 (_F32(np.int32(x & _LOW8)) + _HALF32) * _INV_2_32)
+
+
+def _trunc_cdf_f32_with(quantile):
+    @scalar
+    def trunc_cdf_f32(k0, k1, block, word, x0, x1, prm):
+        # Lower- and upper-tail probabilities of the sample, p = A + u W and
+        # 1 - p = Q + (1 - u) W (A, Q: the tails outside the interval, W its
+        # mass, each accurate in float64 before rounding): the smaller one is
+        # accurate, so both tails get the uniform's full resolution.
+        u = _open_unit_32bits(x0)
+        v = _open_unit_32bits(_MASK32 - x0)  # 1 - u, as exactly
+        w = _F32(prm[4])
+        lower = fma32(u, w, _F32(prm[2]))
+        upper = fma32(v, w, _F32(prm[3]))
+        a = _TWO32 * min(lower, upper)
+        z = quantile(a - _ONE32 if lower <= upper else _ONE32 - a, _F32(0.0), a)
+        x = min(max(_F32(prm[0]) + _F32(prm[1]) * z, _F32(prm[6])), _F32(prm[7]))
+        return x if z == z else z  # NaN (the fast path's miss) survives the clamp
+    return trunc_cdf_f32
+
+
+_trunc_cdf_f32 = _trunc_cdf_f32_with(normal_quantile_central_f32)
+_trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_f32)
+
+
+@scalar
+def _trunc_cdf_narrow_f32(k0, k1, block, word, x0, x1, prm):
+    # Intervals too narrow for float32 probabilities and quantiles (a few
+    # ulp of z, or of the tail probability, would be a visible share of the
+    # interval): the float64 computation, rounded once.
     u = (np.float64(x0) + 0.5) * 2.3283064365386963e-10
     return _F32(min(max(_F32(_trunc_cdf(u, prm)), _F32(prm[6])), _F32(prm[7])))
 
@@ -257,9 +315,19 @@ SAMPLE_FUNCTIONS = {
     UNIFORM_F64: _uniform_f64,
     TRUNC_CDF_F32: _trunc_cdf_f32,
     TRUNC_CDF_F64: _trunc_cdf_f64,
+    TRUNC_CDF_NARROW_F32: _trunc_cdf_narrow_f32,
     TRUNC_TAIL_F32: _trunc_tail_f32,
     TRUNC_TAIL_F64: _trunc_tail_f64,
     BITS_U32: _bits_u32,
+}
+
+#: kind -> its complete scalar function, for the kinds whose function in
+#: :data:`SAMPLE_FUNCTIONS` is a branch-free fast path that returns NaN for
+#: the rare elements it does not cover (the float32 normal quantile's tails,
+#: |z| > 2.93). Kernels compute those elements again with this function.
+COMPLETE_FUNCTIONS = {
+    NORMAL_F32: _normal_f32_complete,
+    TRUNC_CDF_F32: _trunc_cdf_f32_complete,
 }
 
 #: kind -> output dtype.
@@ -304,6 +372,37 @@ def _uses_draw1_overload(kind):
     return impl
 
 
+def sample_complete(kind, k0, k1, block, word, x0, x1, prm):
+    """As :func:`sample`, never NaN: the complete function of kinds that have a
+    fast path (jit-only)."""
+    raise NotImplementedError("sample_complete() is only callable from jitted code")
+
+
+@overload(sample_complete, inline="always")
+def _sample_complete_overload(kind, k0, k1, block, word, x0, x1, prm):
+    literal = _literal_kind(kind)
+    fn = COMPLETE_FUNCTIONS.get(literal, SAMPLE_FUNCTIONS[literal])
+
+    def impl(kind, k0, k1, block, word, x0, x1, prm):
+        return fn(k0, k1, block, word, x0, x1, prm)
+    return impl
+
+
+def has_fast_path(kind):
+    """Whether ``kind``'s :func:`sample` may return NaN for an element that
+    :func:`sample_complete` computes (jit-only, compile-time)."""
+    return kind in COMPLETE_FUNCTIONS
+
+
+@overload(has_fast_path, inline="always")
+def _has_fast_path_overload(kind):
+    flag = _literal_kind(kind) in COMPLETE_FUNCTIONS
+
+    def impl(kind):
+        return flag
+    return impl
+
+
 @scalar
 def sample_element(kind, k0, k1, index, prm):
     """The value of flat element ``index`` (uint64): the scalar reference path."""
@@ -313,4 +412,4 @@ def sample_element(kind, k0, k1, index, prm):
     x1 = x0
     if uses_draw1(kind):
         x1 = element_bits(block, word, np.uint64(1), k0, k1)
-    return sample(kind, k0, k1, block, word, x0, x1, prm)
+    return sample_complete(kind, k0, k1, block, word, x0, x1, prm)

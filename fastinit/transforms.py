@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._jit import scalar
+from ._jit import fma32, scalar
 
 _F32 = np.float32
 _U8 = np.uint64(8)
@@ -184,6 +184,173 @@ def trunc2_ppf_f64(q):
     """
     z = math.copysign(-ndtri(0.5 - abs(q) * HALF_MASS_2SIGMA), q)
     return min(max(z, -2.0), 2.0)
+
+
+# ---------------------------------------------------------------------------
+# the float32 normal quantile, branch-free where it is hot
+# ---------------------------------------------------------------------------
+
+# Cephes' logf polynomial (S. Moshier): log(1 + r) = r - r^2/2 + r^3 L(r) for
+# r in [sqrt(1/2) - 1, sqrt(2) - 1], about 1 ulp.
+_LOG_L = (_F32(7.0376836292e-2), _F32(-1.1514610310e-1), _F32(1.1676998740e-1),
+          _F32(-1.2420140846e-1), _F32(1.4249322787e-1), _F32(-1.6668057665e-1),
+          _F32(2.0000714765e-1), _F32(-2.4999993993e-1), _F32(3.3333331174e-1))
+#: ln 2 split so that e * _LN2_HI is exact for |e| < 2**8.
+_LN2_HI = _F32(0.693359375)
+_LN2_LO = _F32(-2.12194440e-4)
+_SQRT2_32 = _F32(1.4142135623730951)
+_HALF32 = _F32(0.5)
+_U23 = np.uint32(23)
+_MANT = np.uint32(0x007FFFFF)
+_ONE_BITS = np.uint32(0x3F800000)
+
+
+@scalar
+def _horner_f32(coeffs, t):
+    # float32, highest degree first; the tuple is a compile-time constant, so the loop
+    # unrolls into a chain of FMAs.
+    acc = coeffs[0]
+    for c in coeffs[1:]:
+        acc = fma32(acc, t, c)
+    return acc
+
+
+@scalar
+def log_parts_f32(y):
+    """``log(y) = e * ln2 + r``: the exponent ``e`` (float32) and ``r = log(m)``
+    of the mantissa ``m`` in [sqrt(1/2), sqrt(2)), for a positive normal
+    float32 ``y``; branch-free (exponent and mantissa from the bits), so
+    vector loops and GPU threads run it without divergence. A subnormal or
+    zero ``y`` gives ``e <= -126``, never a small log."""
+    bits = _F32(y).view(np.uint32)
+    e = _F32(np.int32(bits >> _U23)) - _F32(127.0)
+    m = np.uint32((bits & _MANT) | _ONE_BITS).view(np.float32)
+    big = m > _SQRT2_32
+    m = m * _HALF32 if big else m
+    e = e + _ONE32 if big else e
+    r = m - _ONE32
+    r2 = r * r
+    return e, fma32(r * r2, _horner_f32(_LOG_L, r), fma32(-_HALF32, r2, r))
+
+
+@scalar
+def _poly_times_x(c_r, c0_hi, c0_lo, t, x_hi, x_lo):
+    # x * (c0 + t R(t)) with x = x_hi + x_lo and c0 = c0_hi + c0_lo, rounded
+    # (about) once: the rounding error of the last Horner step is recovered
+    # exactly (c0_hi - p_hi is exact by Sterbenz's lemma: p stays within a
+    # factor of 2 of c0 on each piece), so only R's own rounding, damped by
+    # t R / p, and the final rounding remain.
+    r = _horner_f32(c_r, t)
+    p_hi = fma32(t, r, c0_hi)
+    p_lo = fma32(t, r, c0_hi - p_hi) + c0_lo
+    return fma32(x_hi, p_hi, fma32(x_hi, p_lo, x_lo * p_hi))
+
+
+# |z| / x for the normal quantile z = sqrt(2) erfinv(x), x = 1 - 2p, as
+# polynomials in w = -log(1 - x^2) (M. Giles, "Approximating the erfinv
+# function", GPU Computing Gems, 2011, with our own minimax fits to SciPy's
+# ndtri, relative errors 5.6e-9, 3.5e-9, 5.3e-9; benchmarks/scripts/
+# fit_normal_quantile.py refits them):
+# central  w in [0, 5]     (|z| < 2.93, 99.66 % of normal samples): t = w - 2.5
+# tail     w in [5, 22.5]  (down to p = 2**-33 and beyond):      t = sqrt(w) - 3
+# far      w in [22.5, 104] (p down to float32's subnormals):    t = sqrt(w) - 7
+_CENTRAL_R = (_F32(-1.2432500362535848e-08), _F32(3.28554676798376e-08),
+              _F32(6.592656518478179e-07), _F32(-4.896999143966241e-06),
+              _F32(-7.019236818450736e-06), _F32(0.0003087856457568705),
+              _F32(-0.0017716445727273822), _F32(-0.005907717160880566),
+              _F32(0.34880203008651733))
+_CENTRAL_C0 = (_F32(2.1233134269714355), _F32(5.1597012884485594e-08))
+_TAIL_R = (_F32(6.719579232594697e-06), _F32(-6.314682104857638e-05),
+           _F32(0.00023306577350012958), _F32(-0.0003597728500608355),
+           _F32(-0.00018803744751494378), _F32(0.0020674411207437515),
+           _F32(-0.005034179892390966), _F32(0.00804852694272995),
+           _F32(-0.010810486972332), _F32(0.01335715502500534), _F32(1.4165828227996826))
+_TAIL_C0 = (_F32(4.006434440612793), _F32(-2.1631890945172927e-07))
+_FAR_R = (_F32(1.0920668813696466e-08), _F32(-1.0315503828906003e-07),
+          _F32(4.863399567511806e-07), _F32(-2.1692314930987777e-06),
+          _F32(8.38427968119504e-06), _F32(8.671642717672512e-06),
+          _F32(-0.0007247905596159399), _F32(1.4263696670532227))
+_FAR_C0 = (_F32(9.714261054992676), _F32(-3.389687037724798e-07))
+_W_CENTRAL = _F32(5.0)
+_W_FAR = _F32(22.5)
+_NAN32 = _F32(math.nan)
+
+
+@scalar
+def _one_minus_x2(a):
+    # 1 - x^2 = a (2 - a) for a = 1 - x, with one rounding.
+    return fma32(-a, a, a + a)
+
+
+@scalar
+def normal_quantile_central_f32(x_hi, x_lo, a):
+    """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1), given
+    ``a = 1 - |x|``, when ``|z| < 2.93`` (99.66 % of normal samples); NaN
+    otherwise.
+
+    Branch-free: the vectorized fast path. The caller computes the rare NaN
+    elements again with :func:`normal_quantile_f32`.
+    """
+    e, r = log_parts_f32(_one_minus_x2(a))
+    w = -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))
+    z = _poly_times_x(_CENTRAL_R, _CENTRAL_C0[0], _CENTRAL_C0[1], w - _F32(2.5), x_hi, x_lo)
+    return z if w < _W_CENTRAL else _NAN32
+
+
+@scalar(inline=False)
+def normal_quantile_f32(x_hi, x_lo, a):
+    """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1), given
+    ``a = 1 - |x|``, float32, for every ``a`` down to the smallest subnormal
+    (the scalar complete version of :func:`normal_quantile_central_f32`).
+
+    In the tails ``w = -log(1 - x^2)`` is kept as a sum of two floats and
+    ``sqrt(w)`` corrected by its residual, so neither rounding reaches ``z``.
+    """
+    z = normal_quantile_central_f32(x_hi, x_lo, a)
+    if z == z:
+        return z
+    y = _one_minus_x2(a)
+    shift = _F32(0.0)
+    if y < _F32(1.1754943508222875e-38):  # subnormal: scale into the normal range
+        y = y * _F32(18446744073709551616.0)
+        shift = _F32(64.0)
+    e, r = log_parts_f32(y)
+    e = e - shift
+    big = -e * _LN2_HI  # exact
+    rest = -fma32(e, _LN2_LO, r)
+    w_hi = big + rest
+    w_lo = (big - w_hi) + rest  # exact (Fast2Sum: |big| >= |rest|)
+    s = math.sqrt(w_hi)
+    s_lo = (fma32(-s, s, w_hi) + w_lo) * (_HALF32 / s)  # sqrt(w_hi + w_lo) - s
+    if w_hi < _W_FAR:
+        return _poly_times_x(_TAIL_R, _TAIL_C0[0], _TAIL_C0[1], (s - _F32(3.0)) + s_lo, x_hi, x_lo)
+    return _poly_times_x(_FAR_R, _FAR_C0[0], _FAR_C0[1], (s - _F32(7.0)) + s_lo, x_hi, x_lo)
+
+
+_SIGN_BIT = np.uint64(0x80000000)
+_LOW7 = np.int32(0x7F)
+_HIGH24 = np.int32(-128)  # ~0x7F
+_I31 = np.int32(31)
+_MAX31 = np.int32(0x7FFFFFFF)
+_INV_2_31 = _F32(4.656612873077393e-10)
+
+
+@scalar
+def normal_word_parts_f32(x0):
+    """The word ``x0`` as ``p = (x0 + 1/2) / 2**32``: returns ``x = 2p - 1``
+    as the exact sum ``x_hi + x_lo`` and ``a = 1 - |x|`` (rounded once), the
+    inputs of the float32 normal quantile functions (``z = -Phi^-1(p')`` has
+    the sign of ``x``).
+
+    With ``s = x0 - 2**31`` (int32), ``x = (s + 1/2) / 2**31``; 32-bit integer
+    operations only, so vector loops keep 16 lanes per register.
+    """
+    s = np.int32(x0 ^ _SIGN_BIT)
+    x_hi = _F32(np.int32(s & _HIGH24)) * _INV_2_31  # 24 significant bits: exact
+    x_lo = (_F32(np.int32(s & _LOW7)) + _HALF32) * _INV_2_31
+    t = np.int32(s ^ np.int32(s >> _I31))  # s if s >= 0 else -s - 1
+    a = (_F32(np.int32(_MAX31 - t)) + _HALF32) * _INV_2_31
+    return x_hi, x_lo, a
 
 
 # ---------------------------------------------------------------------------
