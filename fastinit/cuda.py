@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - numba builds without a CUDA target
 
 from ._jit import cuda_device
 from .buffers import is_gpu_array
-from .samplers import BITS_U32, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
+from .samplers import BITS_U32, COMPLETE_FUNCTIONS, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
 from .cpu import run_first
 from .philox import block_bits
 
@@ -54,15 +54,63 @@ def _cuda():
     return cuda
 
 
-def _kernel(kind):
+def _kernel(kind, contiguous):
     """The grid-stride kernel for sampler ``kind`` (compiled once, on first use)."""
-    if kind in _KERNELS:
-        return _KERNELS[kind]
-    _cuda()
+    if (kind, contiguous) not in _KERNELS:
+        _cuda()
+        _KERNELS[kind, contiguous] = kernel_for(kind, contiguous)
+    return _KERNELS[kind, contiguous]
+
+
+def kernel_for(kind, contiguous=False):
+    """A new (not yet compiled) ``numba.cuda.jit`` dispatcher of a grid-stride
+    kernel for sampler ``kind``: the lean one for a single run of consecutive
+    elements (``contiguous``: a whole tensor, a row block, a streamed
+    window) or the general one over runs. Needs no GPU, so tools can compile
+    it for any compute capability (``benchmarks/scripts/gpu_sass.py``)."""
     sample_fn = cuda_device(SAMPLE_FUNCTIONS[kind])
+    # Kinds with a fast path: its rare NaN misses take the complete function
+    # (a divergent branch for a few threads of a warp).
+    fast_path = kind in COMPLETE_FUNCTIONS
+    complete_fn = cuda_device(COMPLETE_FUNCTIONS[kind]) if fast_path else sample_fn
     bits_fn = cuda_device(block_bits)
-    first_fn = cuda_device(run_first)
     two_draws = kind in TWO_DRAW_KINDS
+
+    @cuda.jit(device=True)
+    def value(k0, k1, b, w, xw, yw, prm):
+        v = sample_fn(k0, k1, b, w, xw, yw, prm)
+        if fast_path and v != v:
+            v = complete_fn(k0, k1, b, w, xw, yw, prm)
+        return v
+
+    if contiguous:
+        @cuda.jit
+        def fill_span(out, first, k0, k1, prm):
+            # Flat elements first .. first + out.size into out. Thread item t
+            # is Philox block b0 + t: lane b % 16 of group b // 16, whose word
+            # w is element 64 (b // 16) + 16 w + b % 16. No division (shifts
+            # only) and two compares per element.
+            end = first + np.uint64(out.size)
+            b0 = (first >> np.uint64(6)) << np.uint64(4)
+            n_blocks = (((end + np.uint64(63)) >> np.uint64(6)) << np.uint64(4)) - b0
+            t = np.uint64(cuda.grid(1))
+            stride = np.uint64(cuda.gridsize(1))
+            while t < n_blocks:
+                b = b0 + t
+                x = bits_fn(b, np.uint64(0), k0, k1)
+                y = x
+                if two_draws:
+                    y = bits_fn(b, np.uint64(1), k0, k1)
+                e = ((b >> np.uint64(4)) << np.uint64(6)) + (b & np.uint64(15))
+                for w in range(4):
+                    i = e + np.uint64(16 * w)
+                    if first <= i and i < end:
+                        out[i - first] = value(k0, k1, b, np.uint64(w), x[w], y[w], prm)
+                t += stride
+
+        return fill_span
+
+    first_fn = cuda_device(run_first)
 
     @cuda.jit
     def fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
@@ -92,11 +140,23 @@ def _kernel(kind):
                 if first <= i and i < first + run_len:
                     p = r * run_len + (i - first)
                     if pos <= p and p < pos_end:
-                        out[p - pos] = sample_fn(k0, k1, b, np.uint64(w), x[w], y[w], prm)
+                        out[p - pos] = value(k0, k1, b, np.uint64(w), x[w], y[w], prm)
             t += stride
 
-    _KERNELS[kind] = fill_runs
     return fill_runs
+
+
+def kernel_signature(kind, contiguous=False):
+    """Argument types of :func:`kernel_for`'s kernel, for compiling it ahead
+    of a launch."""
+    from numba import from_dtype, types
+    from .samplers import KIND_DTYPE
+    u64, i64 = types.uint64, types.int64[::1]
+    out = types.Array(from_dtype(KIND_DTYPE[kind]), 1, "C")
+    prm = types.UniTuple(types.float64, N_PARAMS)
+    if contiguous:
+        return (out, u64, u64, u64, prm)
+    return (out, u64, i64, i64, i64, u64, u64, u64, u64, u64, prm)
 
 
 def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
@@ -105,13 +165,20 @@ def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
     if out.size == 0:
         return
     _cuda()
-    kernel = _kernel(kind)
     prm = tuple(float(p) for p in params) + (0.0,) * (N_PARAMS - len(params))
-    groups_per_run = (runs.run_len + 63) // 64 + 1  # a misaligned run touches one more
-    n_items = (runs.size // runs.run_len) * groups_per_run * 16
     threads = int(THREADS_PER_BLOCK)
     device = cuda.get_current_device()
     sms = getattr(device, "MULTIPROCESSOR_COUNT", 1) or 1
+    if runs.outer_len.size == 0:  # one run: the lean kernel
+        first = runs.inner_first + pos
+        n_blocks = ((first + out.size + 63) // 64 - first // 64) * 16
+        blocks = max(1, min(math.ceil(n_blocks / threads), sms * BLOCKS_PER_SM))
+        _kernel(kind, True)[blocks, threads, stream](out, np.uint64(first), np.uint64(key[0]),
+                                                     np.uint64(key[1]), prm)
+        return
+    kernel = _kernel(kind, False)
+    groups_per_run = (runs.run_len + 63) // 64 + 1  # a misaligned run touches one more
+    n_items = (runs.size // runs.run_len) * groups_per_run * 16
     blocks = max(1, min(math.ceil(n_items / threads), sms * BLOCKS_PER_SM))
     outer = [cuda.to_device(np.ascontiguousarray(a, np.int64), stream=stream)
              for a in (runs.outer_len, runs.outer_start, runs.outer_stride)]
@@ -123,19 +190,24 @@ def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
 _CONSTANT = []
 
 
+def constant_kernel():
+    """A new ``numba.cuda.jit`` dispatcher of the grid-stride constant write."""
+    @cuda.jit
+    def constant(a, v):
+        i = cuda.grid(1)
+        while i < a.size:
+            a[i] = v
+            i += cuda.gridsize(1)
+    return constant
+
+
 def fill_constant(out, value, stream=0):
     """Write ``value`` into every element of the 1-D device array ``out``."""
     if out.size == 0:
         return
     _cuda()
     if not _CONSTANT:
-        @cuda.jit
-        def constant(a, v):
-            i = cuda.grid(1)
-            while i < a.size:
-                a[i] = v
-                i += cuda.gridsize(1)
-        _CONSTANT.append(constant)
+        _CONSTANT.append(constant_kernel())
     threads = int(THREADS_PER_BLOCK)
     blocks = max(1, min(math.ceil(out.size / threads), 65535))
     _CONSTANT[0][blocks, threads, stream](out, out.dtype.type(value))
