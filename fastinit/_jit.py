@@ -126,21 +126,38 @@ def fma32(a, b, c):
     return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
 
 
-@intrinsic
-def _llvm_fma_f32(typingctx, a, b, c):
-    sig = numba.float32(numba.float32, numba.float32, numba.float32)
+def fma64(a, b, c):
+    """``a * b + c`` in float64 with one rounding, on every target (see
+    :func:`fma32`; the Python version here is plain float64 arithmetic)."""
+    return np.float64(a) * np.float64(b) + np.float64(c)
 
-    def codegen(context, builder, signature, args):
-        f32 = ir.FloatType()
-        fn = builder.module.declare_intrinsic("llvm.fma", [f32], ir.FunctionType(f32, [f32] * 3))
-        return builder.call(fn, args)
-    return sig, codegen
+
+def _llvm_fma(nb_type, ir_type):
+    @intrinsic
+    def fma(typingctx, a, b, c):
+        def codegen(context, builder, signature, args):
+            fn = builder.module.declare_intrinsic("llvm.fma", [ir_type],
+                                                  ir.FunctionType(ir_type, [ir_type] * 3))
+            return builder.call(fn, args)
+        return nb_type(nb_type, nb_type, nb_type), codegen
+    return fma
+
+
+_llvm_fma_f32 = _llvm_fma(numba.float32, ir.FloatType())
+_llvm_fma_f64 = _llvm_fma(numba.float64, ir.DoubleType())
 
 
 @overload(fma32, inline="always")
 def _fma32_overload(a, b, c):
     def impl(a, b, c):
         return _llvm_fma_f32(np.float32(a), np.float32(b), np.float32(c))
+    return impl
+
+
+@overload(fma64, inline="always")
+def _fma64_overload(a, b, c):
+    def impl(a, b, c):
+        return _llvm_fma_f64(np.float64(a), np.float64(b), np.float64(c))
     return impl
 
 

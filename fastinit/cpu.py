@@ -31,6 +31,7 @@ import threading
 import numba
 import numpy as np
 
+from . import dtypes
 from ._jit import kernel, scalar, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
 from .samplers import (
@@ -38,7 +39,7 @@ from .samplers import (
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
     UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
 )
-from .transforms import f32_bits_to_bf16_bits, f32_bits_to_f16_bits, order_key_16
+from .transforms import f16_bits_to_f32, f32_bits_to_bf16_bits, f32_to_f16_bits
 
 #: Default number of 64-element groups per parallel work item (256 KiB of
 #: float32): large enough to amortize scheduling, small enough to balance.
@@ -81,10 +82,17 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
             b = b0 + lane
             x = block_bits(b, _U0, k0, k1)
             if has_fast_path(kind):
-                out[o + lane] = _as_float32(x[0])
-                out[o + _L + lane] = _as_float32(x[1])
-                out[o + np.uint64(32) + lane] = _as_float32(x[2])
-                out[o + np.uint64(48) + lane] = _as_float32(x[3])
+                if uses_draw1(kind):  # float64 output: both draws' words
+                    y = block_bits(b, _U1, k0, k1)
+                    out[o + lane] = _as_float64(x[0], y[0])
+                    out[o + _L + lane] = _as_float64(x[1], y[1])
+                    out[o + np.uint64(32) + lane] = _as_float64(x[2], y[2])
+                    out[o + np.uint64(48) + lane] = _as_float64(x[3], y[3])
+                else:
+                    out[o + lane] = _as_float32(x[0])
+                    out[o + _L + lane] = _as_float32(x[1])
+                    out[o + np.uint64(32) + lane] = _as_float32(x[2])
+                    out[o + np.uint64(48) + lane] = _as_float32(x[3])
             else:
                 y = x
                 if uses_draw1(kind):
@@ -98,8 +106,14 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
         if has_fast_path(kind):
             misses = np.uint32(0)
             for i in range(GROUP_ELEMENTS):
-                x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
-                v = sample(kind, k0, k1, _U0, _U0, x0, x0, prm)
+                if uses_draw1(kind):
+                    parked = np.float64(out[o + np.uint64(i)]).view(np.uint64)
+                    x0 = parked >> _U32
+                    x1 = parked & _LOW32
+                else:
+                    x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
+                    x1 = x0
+                v = sample(kind, k0, k1, _U0, _U0, x0, x1, prm)
                 out[o + np.uint64(i)] = v
                 misses = np.uint32(misses | _nan_flag(v))
             if misses & _SIGN32:
@@ -134,10 +148,20 @@ def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
 
 @scalar
 def _nan_flag(v):
-    # Bit 31 set exactly when the float32 v is a NaN: |v|'s bits exceed those
-    # of inf. OR-reduced over 32-bit lanes, it keeps the transform loop at 16
-    # float32 lanes per vector.
+    # Bit 31 set exactly when v is a NaN: |v|'s float32 bits exceed those of
+    # inf (a float64 NaN stays a NaN in float32). OR-reduced over 32-bit
+    # lanes, it keeps the transform loop at 16 float32 lanes per vector.
     return np.uint32(np.uint32(np.float32(v).view(np.uint32) & _ABS_MASK) + _NAN_CARRY)
+
+
+@scalar
+def _as_float64(word0, word1):
+    # The two words of a float64 element parked in its output (bits only).
+    return np.uint64((word0 << _U32) | word1).view(np.float64)
+
+
+_U32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 _ABS_MASK = np.uint32(0x7FFFFFFF)
@@ -465,25 +489,36 @@ def fill_run(out, first, key, kind, params, chunk_groups=None):
 
 
 @kernel
-def _narrow(src_bits, dst, to_bf16, lo_key, hi_key):
-    # float32 bits -> float16 / bfloat16 bits, rounded to nearest even, then
-    # clamped into [lo, hi] (keys of the bounds already in the target format).
-    for i in numba.prange(src_bits.size):
-        u = np.uint32(src_bits[i])
-        h = f32_bits_to_bf16_bits(u) if to_bf16 else f32_bits_to_f16_bits(u)
-        k = order_key_16(h)
-        if k > hi_key:
-            h = np.uint16(hi_key) if hi_key >= 0 else np.uint16(0x8000 | -hi_key)
-        elif k < lo_key:
-            h = np.uint16(lo_key) if lo_key >= 0 else np.uint16(0x8000 | -lo_key)
-        dst[i] = h
+def _narrow(src, dst_bits, to_bf16, lo_bits, hi_bits, lo_value, hi_value):
+    # float32 -> float16 / bfloat16 bits, rounded to nearest even, then
+    # clamped to [lo, hi]: the 16-bit values of the bounds, compared as their
+    # (exact) float32 values. Branch-free, so the loop vectorizes.
+    for i in numba.prange(src.size):
+        v = src[i]
+        if to_bf16:
+            h = f32_bits_to_bf16_bits(np.float32(v).view(np.uint32))
+            back = np.uint32(np.uint32(h) << np.uint32(16)).view(np.float32)
+        else:
+            h = f32_to_f16_bits(v)
+            back = f16_bits_to_f32(h)
+        h = hi_bits if back > hi_value else h
+        dst_bits[i] = lo_bits if back < lo_value else h
+
+
+def _key_bits(key):
+    # An order key (dtypes.bound_keys) -> the 16-bit pattern it orders.
+    return np.uint16(key if key >= 0 else 0x8000 | -key)
 
 
 def narrow(src, dst_bits, to_bf16, lo_key, hi_key):
     """Round float32 ``src`` into 16-bit floats (``dst_bits``, uint16) and clamp
     them to the bounds whose order keys are ``lo_key``/``hi_key``."""
+    lo_bits, hi_bits = _key_bits(lo_key), _key_bits(hi_key)
+    fmt = "bfloat16" if to_bf16 else "float16"
+    lo_value, hi_value = (np.float32(np.array(b).view(dtypes.resolve_dtype(fmt)))
+                          for b in (lo_bits, hi_bits))
     with _LAUNCH:
-        _narrow(src.view(np.uint32), dst_bits, bool(to_bf16), int(lo_key), int(hi_key))
+        _narrow(src, dst_bits, bool(to_bf16), lo_bits, hi_bits, lo_value, hi_value)
 
 
 @kernel

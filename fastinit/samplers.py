@@ -55,7 +55,8 @@ from numba.extending import overload
 from ._jit import fma32, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
-    box_muller_f32, box_muller_f64, ndtri, normal_quantile_central_f32, normal_quantile_f32,
+    box_muller_f32, box_muller_f64, ndtri, ndtri_central_f64, ndtri_f64,
+    normal_quantile_central_f32, normal_quantile_f32,
     normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
     trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
@@ -175,9 +176,15 @@ _normal_f32 = _normal_f32_with(normal_quantile_central_f32)
 _normal_f32_complete = _normal_f32_with(normal_quantile_f32)
 
 
-@scalar
-def _normal_f64(k0, k1, block, word, x0, x1, prm):
-    return prm[0] + prm[1] * ndtri(open_unit_f64(x0, x1))
+def _normal_f64_with(quantile):
+    @scalar
+    def normal_f64(k0, k1, block, word, x0, x1, prm):
+        return prm[0] + prm[1] * quantile(open_unit_f64(x0, x1))
+    return normal_f64
+
+
+_normal_f64 = _normal_f64_with(ndtri_central_f64)
+_normal_f64_complete = _normal_f64_with(ndtri_f64)
 
 
 @scalar
@@ -192,18 +199,22 @@ def _uniform_f64(k0, k1, block, word, x0, x1, prm):
     return min(max(v, prm[4]), prm[2])
 
 
-@scalar
-def _trunc_cdf(u, prm):
-    # Inverse CDF of a truncated normal on the side where the tail
-    # probabilities A, B are accurate (see initializers._truncated_sampler).
-    p = prm[2] + u * (prm[3] - prm[2])
-    if p <= 0.0:  # rounding reached the end of (0, 1): the support's end
-        z = prm[4]
-    elif p >= 1.0:
-        z = prm[5]
-    else:
-        z = min(max(ndtri(p), prm[4]), prm[5])
-    return min(max(prm[0] + prm[1] * z, prm[6]), prm[7])
+def _trunc_cdf_with(quantile):
+    @scalar
+    def trunc_cdf(u, prm):
+        # Inverse CDF of a truncated normal on the side where the tail
+        # probabilities A, B are accurate (see initializers._truncated_sampler);
+        # where rounding reached an end of (0, 1), the support's end. A NaN
+        # (the fast quantile's miss) survives the clamps.
+        p = prm[2] + u * (prm[3] - prm[2])
+        q = quantile(min(max(p, 5e-324), 1.0 - 1.1102230246251565e-16))
+        z = prm[4] if p <= 0.0 else (prm[5] if p >= 1.0 else min(max(q, prm[4]), prm[5]))
+        x = min(max(prm[0] + prm[1] * z, prm[6]), prm[7])
+        return x if q == q or p <= 0.0 or p >= 1.0 else q
+    return trunc_cdf
+
+
+_trunc_cdf = _trunc_cdf_with(ndtri)  # libm log: TRUNC_CDF_NARROW_F32 keeps version 1's values
 
 
 @scalar
@@ -245,9 +256,17 @@ def _trunc_cdf_narrow_f32(k0, k1, block, word, x0, x1, prm):
     return _F32(min(max(_F32(_trunc_cdf(u, prm)), _F32(prm[6])), _F32(prm[7])))
 
 
-@scalar
-def _trunc_cdf_f64(k0, k1, block, word, x0, x1, prm):
-    return _trunc_cdf(open_unit_f64(x0, x1), prm)
+def _trunc_cdf_f64_with(quantile):
+    cdf = _trunc_cdf_with(quantile)
+
+    @scalar
+    def trunc_cdf_f64(k0, k1, block, word, x0, x1, prm):
+        return cdf(open_unit_f64(x0, x1), prm)
+    return trunc_cdf_f64
+
+
+_trunc_cdf_f64 = _trunc_cdf_f64_with(ndtri_central_f64)
+_trunc_cdf_f64_complete = _trunc_cdf_f64_with(ndtri_f64)
 
 
 @scalar(inline=False)
@@ -327,7 +346,9 @@ SAMPLE_FUNCTIONS = {
 #: |z| > 2.93). Kernels compute those elements again with this function.
 COMPLETE_FUNCTIONS = {
     NORMAL_F32: _normal_f32_complete,
+    NORMAL_F64: _normal_f64_complete,
     TRUNC_CDF_F32: _trunc_cdf_f32_complete,
+    TRUNC_CDF_F64: _trunc_cdf_f64_complete,
 }
 
 #: kind -> output dtype.

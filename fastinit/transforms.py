@@ -23,9 +23,12 @@ With ``x0, x1, ...`` the words of draws 0, 1, ... of an element (see
 """
 import math
 
+import numba
 import numpy as np
+from llvmlite import ir
+from numba.extending import intrinsic, overload
 
-from ._jit import fma32, scalar
+from ._jit import fma32, fma64, scalar
 
 _F32 = np.float32
 _U8 = np.uint64(8)
@@ -127,9 +130,108 @@ def trunc2_ppf_f32(q):
     return min(max(z, -_TWO32), _TWO32)
 
 
+# fdlibm's log (e_log.c, Sun Microsystems): log(1 + f) = f - f^2/2 + s (f^2/2
+# + R(s^2)), s = f / (2 + f), error < 1 ulp.
+_LG = (1.479819860511658591e-01, 1.531383769920937332e-01, 1.818357216161805012e-01,
+       2.222219843214978396e-01, 2.857142874366239149e-01, 3.999999999940941908e-01,
+       6.666666666666735130e-01)
+_LN2_HI_64 = 6.93147180369123816490e-01
+_LN2_LO_64 = 1.90821492927058770002e-10
+_MANT64 = np.uint64(0x000FFFFFFFFFFFFF)
+_ONE_BITS64 = np.uint64(0x3FF0000000000000)
+_U52 = np.uint64(52)
+
+
+@scalar
+def log_f64(y):
+    """Natural log of a positive normal float64, branch-free (exponent and
+    mantissa from the bits, fdlibm's polynomial; < 1 ulp), so that vector
+    loops and GPU threads run it without divergence or a libm call."""
+    bits = np.float64(y).view(np.uint64)
+    k = np.float64(np.int64(bits >> _U52)) - 1023.0
+    m = np.uint64((bits & _MANT64) | _ONE_BITS64).view(np.float64)
+    big = m > 1.4142135623730951
+    m = m * 0.5 if big else m
+    k = k + 1.0 if big else k
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    r = z * _horner_f64(_LG, z)
+    hfsq = 0.5 * f * f
+    # fma64 where two products meet in one sum, so that every compilation
+    # of this function rounds alike.
+    return k * _LN2_HI_64 - ((hfsq - fma64(s, hfsq + r, k * _LN2_LO_64)) - f)
+
+
+@scalar
+def _horner_f64(coeffs, t):
+    # Explicit FMAs: a compiler's common-subexpression merging (two
+    # functions evaluating the same polynomial) cannot change the rounding.
+    acc = coeffs[0]
+    for c in coeffs[1:]:
+        acc = fma64(acc, t, c)
+    return acc
+
+
+# Wichura's AS241: the central rational in r = 0.180625 - q^2, the
+# intermediate one in sqrt(-log(p)) - 1.6 and the far one in sqrt(-log(p)) -
+# 5, highest degree first.
+_AS241_A = (2.5090809287301226727e+3, 3.3430575583588128105e+4, 6.7265770927008700853e+4,
+            4.5921953931549871457e+4, 1.3731693765509461125e+4, 1.9715909503065514427e+3,
+            1.3314166789178437745e+2, 3.3871328727963666080e+0)
+_AS241_B = (5.2264952788528545610e+3, 2.8729085735721942674e+4, 3.9307895800092710610e+4,
+            2.1213794301586595867e+4, 5.3941960214247511077e+3, 6.8718700749205790830e+2,
+            4.2313330701600911252e+1, 1.0)
+_AS241_C = (7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1,
+            1.27045825245236838258e+0, 3.64784832476320460504e+0, 5.76949722146069140550e+0,
+            4.63033784615654529590e+0, 1.42343711074968357734e+0)
+_AS241_D = (1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2,
+            1.48103976427480074590e-1, 6.89767334985100004550e-1, 1.67638483018380384940e+0,
+            2.05319162663775882187e+0, 1.0)
+_AS241_E = (2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3,
+            2.65321895265761230930e-2, 2.96560571828504891230e-1, 1.78482653991729133580e+0,
+            5.46378491116411436990e+0, 6.65790464350110377720e+0)
+_AS241_F = (2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5,
+            7.86869131145613259100e-4, 1.48753612908506148525e-2, 1.36929880922735805310e-1,
+            5.99832206555887937690e-1, 1.0)
+
+
+@scalar
+def ndtri_central_f64(p):
+    """:func:`ndtri` for ``p`` in (exp(-25), 1 - exp(-25)) (|z| < 7.0, all but
+    1.4e-11 of the uniforms), NaN beyond: branch-free, one division and
+    :func:`log_f64`, for vector loops and GPUs; the complete function is
+    :func:`ndtri_f64`."""
+    q = p - 0.5
+    central = abs(q) <= 0.425
+    r_c = fma64(-q, q, 0.180625)
+    t = math.sqrt(-log_f64(min(p, 1.0 - p)))
+    r_t = t - 1.6
+    num = _horner_f64(_AS241_A, r_c) * q if central else _horner_f64(_AS241_C, r_t)
+    den = _horner_f64(_AS241_B, r_c) if central else _horner_f64(_AS241_D, r_t)
+    x = num / den
+    z = x if central or q >= 0.0 else -x
+    return z if central or t <= 5.0 else math.nan
+
+
+@scalar(inline=False)
+def ndtri_f64(p):
+    """Standard normal quantile for ``p`` in (0, 1), float64: AS241 with
+    :func:`log_f64`, the scalar complete version of
+    :func:`ndtri_central_f64` (about 1e-16 relative)."""
+    z = ndtri_central_f64(p)
+    if z == z:
+        return z
+    t = math.sqrt(-math.log(min(p, 1.0 - p)))  # > 5 (the C library's log: subnormal p too)
+    x = _horner_f64(_AS241_E, t - 5.0) / _horner_f64(_AS241_F, t - 5.0)
+    return x if p > 0.5 else -x
+
+
 @scalar
 def ndtri(p):
-    """Standard normal quantile Phi^-1(p) for p in (0, 1), float64.
+    """Standard normal quantile Phi^-1(p) for p in (0, 1), float64, with the C
+    library's ``log`` (kept for the kinds whose values predate
+    :func:`ndtri_f64`).
 
     Wichura's algorithm AS241 (PPND16, Applied Statistics 37 (1988) 477-484),
     relative accuracy about 1e-16; the coefficients are those of CPython's
@@ -138,38 +240,13 @@ def ndtri(p):
     q = p - 0.5
     if abs(q) <= 0.425:
         r = 0.180625 - q * q
-        num = (((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r
-                    + 6.7265770927008700853e+4) * r + 4.5921953931549871457e+4) * r
-                  + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r
-                + 1.3314166789178437745e+2) * r + 3.3871328727963666080e+0) * q
-        den = (((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r
-                    + 3.9307895800092710610e+4) * r + 2.1213794301586595867e+4) * r
-                  + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r
-                + 4.2313330701600911252e+1) * r + 1.0)
-        return num / den
+        return _horner_f64(_AS241_A, r) * q / _horner_f64(_AS241_B, r)
     r = p if q <= 0.0 else 1.0 - p
     r = math.sqrt(-math.log(r))
     if r <= 5.0:
-        r = r - 1.6
-        num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r
-                    + 2.41780725177450611770e-1) * r + 1.27045825245236838258e+0) * r
-                  + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r
-                + 4.63033784615654529590e+0) * r + 1.42343711074968357734e+0)
-        den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r
-                    + 1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r
-                  + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r
-                + 2.05319162663775882187e+0) * r + 1.0)
+        x = _horner_f64(_AS241_C, r - 1.6) / _horner_f64(_AS241_D, r - 1.6)
     else:
-        r = r - 5.0
-        num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
-                    + 1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r
-                  + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r
-                + 5.46378491116411436990e+0) * r + 6.65790464350110377720e+0)
-        den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r
-                    + 1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r
-                  + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r
-                + 5.99832206555887937690e-1) * r + 1.0)
-    x = num / den
+        x = _horner_f64(_AS241_E, r - 5.0) / _horner_f64(_AS241_F, r - 5.0)
     return -x if q < 0.0 else x
 
 
@@ -182,7 +259,7 @@ def trunc2_ppf_f64(q):
     ``1/2 + |q| P`` near 1, whose rounding costs ~4 ulp of z near the bounds),
     and the samples are exactly symmetric. Clamped to [-2, 2].
     """
-    z = math.copysign(-ndtri(0.5 - abs(q) * HALF_MASS_2SIGMA), q)
+    z = math.copysign(-ndtri_central_f64(0.5 - abs(q) * HALF_MASS_2SIGMA), q)  # |z| <= 2.001
     return min(max(z, -2.0), 2.0)
 
 
@@ -375,41 +452,46 @@ def box_muller_f64(u1, u2):
 
 
 # ---------------------------------------------------------------------------
-# float32 -> 16-bit floats (integer arithmetic on the bits: Numba has no CPU
-# float16, and NumPy no bfloat16)
+# float32 -> 16-bit floats. Numba has no float16 type on the CPU (and NumPy no
+# bfloat16): binary16 goes through LLVM's own conversion (one vcvtps2ph /
+# vcvtph2ps with F16C, vectorized), bfloat16 through integer arithmetic on
+# the bits.
 # ---------------------------------------------------------------------------
 
 
-@scalar
-def f32_bits_to_f16_bits(u):
-    """IEEE binary16 bits of the float32 with bits ``u``, rounded to nearest even.
+def f32_to_f16_bits(v):
+    """IEEE binary16 bits of the float32 ``v``, rounded to nearest even
+    (overflow to infinity, subnormals, NaN as the hardware does)."""
+    return np.float16(v).view(np.uint16)
 
-    Handles zeros, subnormal results, overflow to infinity and NaN.
-    """
-    u = np.uint32(u)
-    sign = np.uint16((u >> np.uint32(16)) & np.uint32(0x8000))
-    a = u & np.uint32(0x7FFFFFFF)
-    if a >= np.uint32(0x7F800000):  # inf or NaN
-        return sign | (np.uint16(0x7E00) if a > np.uint32(0x7F800000) else np.uint16(0x7C00))
-    if a >= np.uint32(0x47800000):  # >= 2**16: overflows binary16
-        return sign | np.uint16(0x7C00)
-    if a < np.uint32(0x38800000):  # below 2**-14: a subnormal (or zero) result
-        if a < np.uint32(0x33000000):  # <= 2**-25 rounds to zero
-            return sign
-        e = a >> np.uint32(23)
-        m = (a & np.uint32(0x7FFFFF)) | np.uint32(0x800000)
-        s = np.uint32(126) - e
-        h = m >> s
-        rem = m & ((np.uint32(1) << s) - np.uint32(1))
-        half = np.uint32(1) << (s - np.uint32(1))
-        if rem > half or (rem == half and (h & np.uint32(1)) == np.uint32(1)):
-            h += np.uint32(1)
-        return sign | np.uint16(h)
-    h = (a - np.uint32(0x38000000)) >> np.uint32(13)
-    rem = a & np.uint32(0x1FFF)
-    if rem > np.uint32(0x1000) or (rem == np.uint32(0x1000) and (h & np.uint32(1)) == np.uint32(1)):
-        h += np.uint32(1)  # a carry into the exponent is the correct result
-    return sign | np.uint16(h)
+
+def f16_bits_to_f32(h):
+    """The float32 value (exact) of the binary16 bits ``h``."""
+    return np.float32(np.uint16(h).view(np.float16))
+
+
+@intrinsic
+def _fptrunc_f16_bits(typingctx, v):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), ir.IntType(16))
+    return numba.uint16(numba.float32), codegen
+
+
+@intrinsic
+def _fpext_f16_bits(typingctx, h):
+    def codegen(context, builder, signature, args):
+        return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
+    return numba.float32(numba.uint16), codegen
+
+
+@overload(f32_to_f16_bits, inline="always")
+def _f32_to_f16_bits_overload(v):
+    return lambda v: _fptrunc_f16_bits(np.float32(v))
+
+
+@overload(f16_bits_to_f32, inline="always")
+def _f16_bits_to_f32_overload(h):
+    return lambda h: _fpext_f16_bits(np.uint16(h))
 
 
 @scalar
@@ -417,10 +499,3 @@ def f32_bits_to_bf16_bits(u):
     """bfloat16 bits of the (finite) float32 with bits ``u``, rounded to nearest even."""
     u = np.uint32(u)
     return np.uint16((u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
-
-
-@scalar
-def order_key_16(h):
-    """An int64 that orders 16-bit float bit patterns (binary16 or bfloat16) by value."""
-    mag = np.int64(h & np.uint16(0x7FFF))
-    return -mag if (h & np.uint16(0x8000)) else mag
