@@ -33,7 +33,7 @@ import numpy as np
 
 from . import dtypes
 from ._jit import kernel, scalar, serial
-from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits
+from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word
 from .samplers import (
     BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
@@ -243,6 +243,35 @@ def run_first(r, outer_len, outer_start, outer_stride, inner_first):
     return first
 
 
+@serial
+def _elements_vectorized(out, index0, stride, k0, k1, kind, prm):
+    # out[i] = element index0 + i * stride, one Philox block per element,
+    # vectorized along i (out must be contiguous: a strided view did not
+    # vectorize). Fast-path misses (NaN) are redone after the loop.
+    misses = np.uint32(0)
+    for i in range(out.size):
+        index = index0 + np.uint64(i) * stride
+        block = element_block(index)
+        word = element_word(index)
+        x0 = pick_word(block_bits(block, _U0, k0, k1), word)
+        x1 = x0
+        if uses_draw1(kind):
+            x1 = pick_word(block_bits(block, _U1, k0, k1), word)
+        v = sample(kind, k0, k1, block, word, x0, x1, prm)
+        out[i] = v
+        if has_fast_path(kind):
+            misses = np.uint32(misses | _nan_flag(v))
+    if has_fast_path(kind):
+        if misses & _SIGN32:
+            for i in range(out.size):
+                if out[i] != out[i]:
+                    out[i] = sample_element(kind, k0, k1, index0 + np.uint64(i) * stride, prm)
+
+
+#: Elements per parallel work item of a one-element-wide region.
+_COLUMN_ITEM = 4096
+
+
 @kernel
 def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
                k0, k1, kind, prm, chunk_groups, threads):
@@ -256,7 +285,22 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
     pos_end = pos + np.uint64(out.size)
     r_begin = pos // run_len
     r_end = (pos_end + run_len - _U1) // run_len
-    if run_len >= chunk * _G or r_end - r_begin < np.uint64(4 * threads):
+    if run_len == _U1 and outer_len.size == 1:
+        # Single elements along one outer dimension (a column of a matrix):
+        # position p is element base + p * stride, an arithmetic progression,
+        # generated one Philox block per element and vectorized along p
+        # (instead of a whole 64-element group per element).
+        stride = np.uint64(outer_stride[0])
+        base = inner_first + np.uint64(outer_start[0]) * stride
+        n_items = np.int64((out.size + _COLUMN_ITEM - 1) // _COLUMN_ITEM)
+        if n_items < 16:  # a parallel launch (~80 us here) costs more than it saves
+            _elements_vectorized(out, base + pos * stride, stride, k0, k1, kind, prm)
+            return
+        for item in numba.prange(n_items):
+            a = np.uint64(item) * np.uint64(_COLUMN_ITEM)
+            b = min(a + np.uint64(_COLUMN_ITEM), np.uint64(out.size))
+            _elements_vectorized(out[a:b], base + (pos + a) * stride, stride, k0, k1, kind, prm)
+    elif run_len >= chunk * _G or r_end - r_begin < np.uint64(4 * threads):
         # Few or long runs: one after the other, each split over the threads.
         for r in range(r_begin, r_end):
             a = max(pos, r * run_len)

@@ -104,9 +104,19 @@ def block_bits(block, draw, k0, k1):
 
 
 @scalar
+def pick_word(x, word):
+    """Word ``word`` (0..3) of the four words ``x``, by selects: a tuple
+    indexed by a runtime value does not vectorize."""
+    odd = (word & np.uint64(1)) != np.uint64(0)
+    low = x[1] if odd else x[0]
+    high = x[3] if odd else x[2]
+    return high if word >= np.uint64(2) else low
+
+
+@scalar
 def element_bits(block, word, draw, k0, k1):
     """Word ``word`` of block ``block`` at draw ``draw``: one 32-bit value."""
-    return block_bits(block, draw, k0, k1)[word]
+    return pick_word(block_bits(block, draw, k0, k1), word)
 
 
 @serial

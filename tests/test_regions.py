@@ -47,6 +47,22 @@ def test_region_equals_slice_of_full(init, dtype):
         assert np.array_equal(buf, want)
 
 
+COLUMN_INITS = INITS[:4] + [fastinit.TruncatedNormal(0.0, 1.0, minval=-1.0, maxval=3.0, seed=7),
+                            fastinit.TruncatedNormal(0.0, 1.0, minval=6.0, maxval=7.0, seed=8)]
+
+
+@pytest.mark.parametrize("init", COLUMN_INITS, ids=lambda i: type(i).__name__)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+def test_one_column_regions_equal_slices(init, dtype):
+    # Columns take the element-by-element path (one Philox block per
+    # element), serial when short and parallel when long; both must be the
+    # slice of the full tensor, including the fast paths' tail elements.
+    for shape, region in [((70001, 3), np.s_[:, 1]), ((3000, 70), np.s_[5:2999, 69]),
+                          ((1, 9), np.s_[:, 4])]:
+        full = init(shape, dtype)
+        assert np.array_equal(init(shape, dtype, region=region), full[region]), (shape, region)
+
+
 def test_typical_shards_and_fans_from_full_shape():
     init = fastinit.lecun_normal(seed=0)
     shape = (1024, 4096)
