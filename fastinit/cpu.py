@@ -39,7 +39,7 @@ from .samplers import (
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
     UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
 )
-from .transforms import f16_bits_to_f32, f32_bits_to_bf16_bits, f32_to_f16_bits
+from .transforms import narrow_16
 
 #: Default number of 64-element groups per parallel work item (256 KiB of
 #: float32): large enough to amortize scheduling, small enough to balance.
@@ -534,35 +534,32 @@ def fill_run(out, first, key, kind, params, chunk_groups=None):
 
 @kernel
 def _narrow(src, dst_bits, to_bf16, lo_bits, hi_bits, lo_value, hi_value):
-    # float32 -> float16 / bfloat16 bits, rounded to nearest even, then
-    # clamped to [lo, hi]: the 16-bit values of the bounds, compared as their
-    # (exact) float32 values. Branch-free, so the loop vectorizes.
     for i in numba.prange(src.size):
-        v = src[i]
-        if to_bf16:
-            h = f32_bits_to_bf16_bits(np.float32(v).view(np.uint32))
-            back = np.uint32(np.uint32(h) << np.uint32(16)).view(np.float32)
-        else:
-            h = f32_to_f16_bits(v)
-            back = f16_bits_to_f32(h)
-        h = hi_bits if back > hi_value else h
-        dst_bits[i] = lo_bits if back < lo_value else h
+        dst_bits[i] = narrow_16(src[i], to_bf16, lo_bits, hi_bits, lo_value, hi_value)
 
 
-def _key_bits(key):
-    # An order key (dtypes.bound_keys) -> the 16-bit pattern it orders.
-    return np.uint16(key if key >= 0 else 0x8000 | -key)
-
-
-def narrow(src, dst_bits, to_bf16, lo_key, hi_key):
-    """Round float32 ``src`` into 16-bit floats (``dst_bits``, uint16) and clamp
-    them to the bounds whose order keys are ``lo_key``/``hi_key``."""
-    lo_bits, hi_bits = _key_bits(lo_key), _key_bits(hi_key)
-    fmt = "bfloat16" if to_bf16 else "float16"
-    lo_value, hi_value = (np.float32(np.array(b).view(dtypes.resolve_dtype(fmt)))
-                          for b in (lo_bits, hi_bits))
+def narrow(src, dst_bits, dtype, lo_key, hi_key):
+    """Round float32 ``src`` into the 16-bit ``dtype`` (``dst_bits``, its
+    uint16 bits) and clamp them to the bounds whose order keys are
+    ``lo_key``/``hi_key``."""
+    bounds = dtypes.bound_patterns(dtype, lo_key, hi_key)
     with _LAUNCH:
-        _narrow(src, dst_bits, bool(to_bf16), lo_bits, hi_bits, lo_value, hi_value)
+        _narrow(src, dst_bits, dtype.name == "bfloat16", *bounds)
+
+
+def scratch_f32(n):
+    """A float32 work buffer of ``n`` elements (host memory)."""
+    return np.empty(n, np.float32)
+
+
+def write(dst, values):
+    """Copy the host array ``values`` into ``dst``."""
+    dst[...] = values
+
+
+def set_elements(dst, where, value):
+    """``dst[where] = value`` (``where``: an int64 host array of positions)."""
+    dst[where] = value
 
 
 @kernel

@@ -31,11 +31,13 @@ try:
 except ImportError:  # pragma: no cover - numba builds without a CUDA target
     cuda = None
 
+from . import dtypes
 from ._jit import cuda_device
 from .buffers import is_gpu_array
 from .samplers import BITS_U32, COMPLETE_FUNCTIONS, N_PARAMS, SAMPLE_FUNCTIONS, TWO_DRAW_KINDS
 from .cpu import run_first
 from .philox import block_bits
+from .transforms import narrow_16
 
 #: Threads per CUDA block (a patchable setting).
 THREADS_PER_BLOCK = 256
@@ -187,9 +189,6 @@ def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
                                     np.uint64(key[0]), np.uint64(key[1]), prm)
 
 
-_CONSTANT = []
-
-
 def constant_kernel():
     """A new ``numba.cuda.jit`` dispatcher of the grid-stride constant write."""
     @cuda.jit
@@ -206,11 +205,47 @@ def fill_constant(out, value, stream=0):
     if out.size == 0:
         return
     _cuda()
-    if not _CONSTANT:
-        _CONSTANT.append(constant_kernel())
+    blocks, threads = _grid(out.size)
+    _once("constant", constant_kernel)[blocks, threads, stream](out, out.dtype.type(value))
+
+
+def narrow_kernel():
+    """A new ``numba.cuda.jit`` dispatcher rounding float32 into 16-bit bits
+    (the CPU's :func:`fastinit.transforms.narrow_16`, compiled for CUDA)."""
+    narrow_fn = cuda_device(narrow_16)
+
+    @cuda.jit
+    def narrow(src, dst, to_bf16, lo_bits, hi_bits, lo_value, hi_value):
+        i = cuda.grid(1)
+        while i < src.size:
+            dst[i] = narrow_fn(src[i], to_bf16, lo_bits, hi_bits, lo_value, hi_value)
+            i += cuda.gridsize(1)
+    return narrow
+
+
+def scatter_kernel():
+    """A new ``numba.cuda.jit`` dispatcher of ``dst[where] = value``."""
+    @cuda.jit
+    def scatter(dst, where, value):
+        i = cuda.grid(1)
+        while i < where.size:
+            dst[where[i]] = value
+            i += cuda.gridsize(1)
+    return scatter
+
+
+_ONCE = {}
+
+
+def _once(name, build):
+    if name not in _ONCE:
+        _ONCE[name] = build()
+    return _ONCE[name]
+
+
+def _grid(n):
     threads = int(THREADS_PER_BLOCK)
-    blocks = max(1, min(math.ceil(out.size / threads), 65535))
-    _CONSTANT[0][blocks, threads, stream](out, out.dtype.type(value))
+    return max(1, min(math.ceil(n / threads), 65535)), threads
 
 
 class Backend:
@@ -225,6 +260,25 @@ class Backend:
 
     def fill_constant(self, out, value):
         fill_constant(out, value, self.stream)
+
+    def scratch_f32(self, n):
+        return cuda.device_array(n, np.float32, stream=self.stream)
+
+    def narrow(self, src, dst_bits, dtype, lo_key, hi_key):
+        if src.size:
+            blocks, threads = _grid(src.size)
+            _once("narrow", narrow_kernel)[blocks, threads, self.stream](
+                src, dst_bits, dtype.name == "bfloat16", *dtypes.bound_patterns(dtype, lo_key, hi_key))
+
+    def write(self, dst, values):
+        dst.copy_to_device(np.ascontiguousarray(values), stream=self.stream)
+
+    def set_elements(self, dst, where, value):
+        if where.size:
+            blocks, threads = _grid(where.size)
+            _once("scatter", scatter_kernel)[blocks, threads, self.stream](
+                dst, cuda.to_device(np.ascontiguousarray(where, np.int64), stream=self.stream),
+                dst.dtype.type(value))
 
 
 def as_device_array(obj, name="out"):

@@ -70,9 +70,10 @@ def _value(dt, key):
 
 
 def bound_keys(dt, low, high, high_inclusive=True):
-    """Order keys (see :func:`fastinit.transforms.order_key_16`) of the smallest
-    finite 16-bit value >= ``low`` and the largest finite one <= ``high`` (<
-    ``high`` when ``high_inclusive`` is false). Values beyond the format's range
+    """Order keys (a 16-bit pattern as a sign-magnitude integer, ordered like
+    the values) of the smallest finite 16-bit value >= ``low`` and the
+    largest finite one <= ``high`` (< ``high`` when ``high_inclusive`` is
+    false). Values beyond the format's range
     round to infinity, so clamping to these keys also keeps outputs finite; the
     keys cross (lo > hi) when no finite value lies in the interval."""
     inf = _inf_key(dt)
@@ -112,3 +113,12 @@ def check_representable(dt, low, high, high_inclusive=True):
     if not ok:
         raise ValueError(f"no finite {dt} value lies in the distribution's support "
                          f"[{low}, {high}{']' if high_inclusive else ')'}")
+
+
+def bound_patterns(dt, lo_key, hi_key):
+    """The 16-bit patterns (uint16) of the order keys ``lo_key``/``hi_key``
+    (:func:`bound_keys`) and their exact float32 values, as the kernels'
+    clamp takes them."""
+    bits = [np.uint16(k if k >= 0 else 0x8000 | -k) for k in (lo_key, hi_key)]
+    values = [np.float32(np.array(b).view(dt)) for b in bits]
+    return bits[0], bits[1], values[0], values[1]

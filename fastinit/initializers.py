@@ -262,14 +262,13 @@ class _RandomInitializer(Initializer):
         if not is_16bit(flat.dtype):
             backend.fill_runs(flat, runs, self._key, kind, params, pos)
             return
-        _cpu_only(backend, f"{flat.dtype} output")
         lo_key, hi_key = bound_keys(flat.dtype, *bounds)
-        bits = flat.view(np.uint16)
-        scratch = np.empty(min(flat.size, NARROW_WINDOW), np.float32)
+        bits = _stored(flat)
+        scratch = backend.scratch_f32(min(flat.size, NARROW_WINDOW))
         for a in range(0, flat.size, NARROW_WINDOW):
             b = min(a + NARROW_WINDOW, flat.size)
-            cpu.fill_runs(scratch[:b - a], runs, self._key, kind, params, pos + a)
-            cpu.narrow(scratch[:b - a], bits[a:b], flat.dtype.name == "bfloat16", lo_key, hi_key)
+            backend.fill_runs(scratch[:b - a], runs, self._key, kind, params, pos + a)
+            backend.narrow(scratch[:b - a], bits[a:b], flat.dtype, lo_key, hi_key)
 
 
 #: The largest |z| the untruncated normal samplers can return (the quantile of
@@ -685,15 +684,13 @@ class Constant(Initializer):
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
         self._validate(shape, flat.dtype)
         if isinstance(self.value, np.ndarray):
-            _cpu_only(backend, "Constant with an array value")
-            self._fill_broadcast(flat, shape, runs, pos)
+            self._fill_broadcast(flat, shape, runs, pos, backend)
         elif is_16bit(flat.dtype):
-            _cpu_only(backend, f"{flat.dtype} output")
-            cpu.fill_constant(_stored(flat), _as_stored(self.value, flat.dtype))
+            backend.fill_constant(_stored(flat), _as_stored(self.value, flat.dtype))
         else:
             backend.fill_constant(flat, self.value)
 
-    def _fill_broadcast(self, flat, shape, runs, pos):
+    def _fill_broadcast(self, flat, shape, runs, pos, backend):
         # Element with flat index i takes value[broadcast index of i]: the
         # broadcast view's strides (0 on broadcast axes) map the digits of i.
         view = np.broadcast_to(self.value, shape)
@@ -707,7 +704,7 @@ class Constant(Initializer):
             for n, size, step in zip(shape, sizes, steps):
                 if step:
                     k += (i // size) % n * step
-            flat[a:a + i.size] = source[k]
+            backend.write(_stored(flat)[a:a + i.size], _as_stored(source[k], flat.dtype))
 
     def get_config(self):
         value = self.value.tolist() if isinstance(self.value, np.ndarray) else self.value
@@ -747,9 +744,8 @@ class Identity(Initializer):
             raise ValueError(f"Identity needs a 2-D shape; got {shape}")
 
     def _generate(self, flat, shape, runs, pos=0, backend=cpu):
-        _cpu_only(backend, "Identity")
         self._validate(shape, flat.dtype)
-        cpu.fill_constant(_stored(flat), _as_stored(0.0, flat.dtype))
+        backend.fill_constant(_stored(flat), _as_stored(0.0, flat.dtype))
         if flat.size == 0:
             return
         # Only the diagonal elements whose rows positions pos .. pos + size
@@ -762,7 +758,7 @@ class Identity(Initializer):
             first = runs.inner_first + pos
             rows = np.arange(first // cols, (first + flat.size - 1) // cols + 1)
         rows = rows[rows < min(shape)]
-        _set_elements(flat, runs, pos, rows * (cols + 1), self.gain)
+        _set_elements(flat, runs, pos, rows * (cols + 1), self.gain, backend)
 
     def get_config(self):
         return {"gain": self.gain}
@@ -774,11 +770,12 @@ def _stored(flat):
     return flat.view(np.uint16) if is_16bit(flat.dtype) else flat
 
 
-def _set_elements(flat, runs, pos, index, value):
+def _set_elements(flat, runs, pos, index, value, backend=cpu):
     """Set the elements with flat indices ``index`` that positions ``pos ..
     pos + flat.size`` of ``runs`` hold to ``value``; the others are untouched."""
     where = runs.positions(index) - pos
-    _stored(flat)[where[(where >= 0) & (where < flat.size)]] = _as_stored(value, flat.dtype)
+    backend.set_elements(_stored(flat), where[(where >= 0) & (where < flat.size)],
+                         _as_stored(value, flat.dtype))
 
 
 def _as_stored(value, dtype):

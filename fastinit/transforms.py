@@ -499,3 +499,18 @@ def f32_bits_to_bf16_bits(u):
     """bfloat16 bits of the (finite) float32 with bits ``u``, rounded to nearest even."""
     u = np.uint32(u)
     return np.uint16((u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+
+
+@scalar
+def narrow_16(v, to_bf16, lo_bits, hi_bits, lo_value, hi_value):
+    """The 16-bit pattern (binary16, or bfloat16 if ``to_bf16``) of the
+    float32 ``v`` rounded to nearest even, clamped to [lo, hi]: the bounds'
+    patterns and their (exact) float32 values. Branch-free."""
+    if to_bf16:
+        h = f32_bits_to_bf16_bits(np.float32(v).view(np.uint32))
+        back = np.uint32(np.uint32(h) << np.uint32(16)).view(np.float32)
+    else:
+        h = f32_to_f16_bits(v)
+        back = f16_bits_to_f32(h)
+    h = hi_bits if back > hi_value else h
+    return lo_bits if back < lo_value else h

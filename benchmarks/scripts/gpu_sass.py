@@ -1,6 +1,7 @@
 """Compile every CUDA kernel fastinit can launch with NVIDIA's toolchain, no GPU needed.
 
-For each kernel (every sampler kind, and the constant write) and each compute
+For each kernel (every sampler kind in both kernels, the constant write, the 16-bit
+rounding and the scatter) and each compute
 capability, the kernel is compiled the way a launch would compile it (Numba ->
 LTO-IR -> nvJitLink -> cubin) against a stand-in device of that capability,
 and its cubin is read with ``cuobjdump -res-usage`` (registers, local memory)
@@ -134,10 +135,14 @@ def kernels():
             yield (names[kind] + ("" if contiguous else " (runs)"), str(samplers.KIND_DTYPE[kind]),
                    fcuda.kernel_for(kind, contiguous), fcuda.kernel_signature(kind, contiguous),
                    ELEMENTS_PER_ITERATION)
-    for dtype in (np.float32, np.float64):
-        nb = types.float32 if dtype == np.float32 else types.float64
-        yield ("CONSTANT", np.dtype(dtype).name, fcuda.constant_kernel(),
-               (types.Array(nb, 1, "C"), nb), 1)
+    for nb in (types.float32, types.float64, types.uint16):
+        yield ("CONSTANT", str(nb), fcuda.constant_kernel(), (types.Array(nb, 1, "C"), nb), 1)
+    u16 = types.Array(types.uint16, 1, "C")
+    yield ("NARROW_16 (float32 -> float16/bfloat16)", "uint16", fcuda.narrow_kernel(),
+           (types.Array(types.float32, 1, "C"), u16, types.boolean, types.uint16, types.uint16,
+            types.float32, types.float32), 1)
+    yield ("SCATTER (Identity's diagonal)", "uint16", fcuda.scatter_kernel(),
+           (u16, types.Array(types.int64, 1, "C"), types.uint16), 1)
 
 
 def compile_one(disp, sig, cc, tools, elements):

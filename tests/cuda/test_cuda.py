@@ -81,11 +81,29 @@ def test_bad_device_arrays():
     with pytest.raises(ValueError, match="read-only"):
         init.fill(ReadOnly())
     with pytest.raises(TypeError, match="not supported on CUDA"):
-        init((4, 4), "bfloat16", device="cuda")
+        fastinit.Orthogonal(seed=0)((4, 4), device="cuda")
     with pytest.raises(ValueError, match="device must be"):
         init((4, 4), device="gpu")
     with pytest.raises(ValueError, match="GPU"):
         init((4, 4), device="cuda:7")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("init", [
+    fastinit.LecunNormal(seed=0), fastinit.RandomNormal(seed=1), fastinit.HeUniform(seed=2),
+    fastinit.TruncatedNormal(0.0, 1.0, minval=-0.5, maxval=0.7, seed=3),
+    fastinit.Identity(gain=3.0), fastinit.Constant(0.3), fastinit.Constant(np.arange(40.0))],
+    ids=lambda i: type(i).__name__)
+def test_16_bit_identity_and_array_constants_on_the_gpu(init, dtype):
+    # 16-bit outputs: float32 on the device in windows, rounded and clamped
+    # by the CPU's own scalar; Identity's diagonal by a scatter; array
+    # constants copied window by window. Bit-identical to the CPU.
+    want = init((33, 40), dtype)
+    got = init((33, 40), dtype, device="cuda").copy_to_host()
+    assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
+    region = np.s_[5:30, 7:19]
+    got = init((33, 40), dtype, device="cuda", region=region).copy_to_host()
+    assert np.array_equal(got.view(np.uint16), np.ascontiguousarray(want[region]).view(np.uint16))
 
 
 def test_kernels_call_the_cpu_scalar_sources():
