@@ -379,18 +379,20 @@ def _sample_overload(kind, k0, k1, block, word, x0, x1, prm):
     return impl
 
 
-def uses_draw1(kind):
-    """Whether ``kind`` reads draw 1 in its first attempt (jit-only, compile-time)."""
-    return kind in TWO_DRAW_KINDS
+def _kind_in(kinds, doc):
+    """A predicate on a literal kind, a compile-time constant in jitted code."""
+    def predicate(kind):
+        return kind in kinds
+    predicate.__doc__ = doc
+
+    @overload(predicate, inline="always")
+    def _predicate_overload(kind):
+        flag = _literal_kind(kind) in kinds
+        return lambda kind: flag
+    return predicate
 
 
-@overload(uses_draw1, inline="always")
-def _uses_draw1_overload(kind):
-    flag = _literal_kind(kind) in TWO_DRAW_KINDS
-
-    def impl(kind):
-        return flag
-    return impl
+uses_draw1 = _kind_in(TWO_DRAW_KINDS, "Whether ``kind`` reads draw 1 in its first attempt.")
 
 
 def sample_complete(kind, k0, k1, block, word, x0, x1, prm):
@@ -409,19 +411,8 @@ def _sample_complete_overload(kind, k0, k1, block, word, x0, x1, prm):
     return impl
 
 
-def has_fast_path(kind):
-    """Whether ``kind``'s :func:`sample` may return NaN for an element that
-    :func:`sample_complete` computes (jit-only, compile-time)."""
-    return kind in COMPLETE_FUNCTIONS
-
-
-@overload(has_fast_path, inline="always")
-def _has_fast_path_overload(kind):
-    flag = _literal_kind(kind) in COMPLETE_FUNCTIONS
-
-    def impl(kind):
-        return flag
-    return impl
+has_fast_path = _kind_in(COMPLETE_FUNCTIONS, "Whether ``kind``'s :func:`sample` may return "
+                        "NaN for an element that :func:`sample_complete` computes.")
 
 
 @scalar
