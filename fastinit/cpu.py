@@ -31,6 +31,8 @@ import threading
 import numba
 import numpy as np
 
+from numba.extending import overload
+
 from . import dtypes
 from ._jit import kernel, scalar, serial
 from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word
@@ -272,9 +274,32 @@ def _elements_vectorized(out, index0, stride, k0, k1, kind, prm):
 _COLUMN_ITEM = 4096
 
 
+@serial
+def _fill_positions(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
+                    k0, k1, kind, prm, scratch):
+    # Serial: positions pos .. pos + out.size of the runs into out, run by run.
+    pos_end = pos + np.uint64(out.size)
+    for r in range(pos // run_len, (pos_end + run_len - _U1) // run_len):
+        a = max(pos, r * run_len)
+        b = min(pos_end, (r + _U1) * run_len)
+        first = run_first(r, outer_len, outer_start, outer_stride, inner_first)
+        _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind, prm, scratch)
+
+
+def _is_bits16(out):
+    """Whether ``out`` holds 16-bit float bits (uint16; jit-only, compile-time)."""
+    raise NotImplementedError
+
+
+@overload(_is_bits16, inline="always")
+def _is_bits16_overload(out):
+    flag = out.dtype == numba.uint16
+    return lambda out: flag
+
+
 @kernel
 def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
-               k0, k1, kind, prm, chunk_groups, threads):
+               k0, k1, kind, prm, chunk_groups, threads, narrow):
     numba.literally(kind)  # resolved at compile time by the _ENTRY callers
     pos = np.uint64(pos)
     run_len = np.uint64(run_len)
@@ -285,7 +310,23 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
     pos_end = pos + np.uint64(out.size)
     r_begin = pos // run_len
     r_end = (pos_end + run_len - _U1) // run_len
-    if run_len == _U1 and outer_len.size == 1:
+    if _is_bits16(out):
+        # 16-bit floats (out: their bits): each work item computes float32
+        # into its own cache-sized buffer, then rounds it into out
+        # (narrow = to_bf16, lo/hi bits, lo/hi float32 values; see
+        # transforms.narrow_16) - no full-size float32 pass through memory.
+        window = chunk * _G
+        n_items = np.int64((np.uint64(out.size) + window - _U1) // window)
+        for item in numba.prange(n_items):
+            a = np.uint64(item) * window
+            b = min(a + window, np.uint64(out.size))
+            buf = np.empty(b - a, np.float32)
+            _fill_positions(buf, pos + a, outer_len, outer_start, outer_stride, inner_first,
+                            run_len, k0, k1, kind, prm, np.empty(GROUP_ELEMENTS, np.float32))
+            for i in range(b - a):
+                out[a + i] = narrow_16(buf[i], narrow[0], narrow[1], narrow[2], narrow[3],
+                                       narrow[4])
+    elif run_len == _U1 and outer_len.size == 1:
         # Single elements along one outer dimension (a column of a matrix):
         # position p is element base + p * stride, an arithmetic progression,
         # generated one Philox block per element and vectorized along p
@@ -313,14 +354,12 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
         runs_per_item = max(_U1, chunk * _G // run_len)
         n_items = np.int64((r_end - r_begin + runs_per_item - _U1) // runs_per_item)
         for item in numba.prange(n_items):
-            scratch = np.empty(GROUP_ELEMENTS, out.dtype)
             ra = r_begin + np.uint64(item) * runs_per_item
-            for r in range(ra, min(ra + runs_per_item, r_end)):
-                a = max(pos, r * run_len)
-                b = min(pos_end, (r + _U1) * run_len)
-                first = run_first(r, outer_len, outer_start, outer_stride, inner_first)
-                _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind,
-                           prm, scratch)
+            a = max(pos, ra * run_len)
+            b = min(pos_end, (ra + runs_per_item) * run_len)
+            _fill_positions(out[a - pos:b - pos], a, outer_len, outer_start, outer_stride,
+                            inner_first, run_len, k0, k1, kind, prm,
+                            np.empty(GROUP_ELEMENTS, out.dtype))
 
 
 # One entry point per sampler kind. Each passes its kind as a global constant,
@@ -329,73 +368,73 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
 # _fill_runs from Python with ``numba.literally`` would do the same but costs
 # ~8 ms of dispatcher work on every call.
 @serial
-def _fill_trunc2_inv_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F32, prm, chunk, threads)
+def _fill_trunc2_inv_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc2_inv_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F64, prm, chunk, threads)
+def _fill_trunc2_inv_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_INV_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc2_reject_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F32, prm, chunk, threads)
+def _fill_trunc2_reject_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc2_reject_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F64, prm, chunk, threads)
+def _fill_trunc2_reject_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC2_REJECT_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_normal_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F32, prm, chunk, threads)
+def _fill_normal_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_normal_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F64, prm, chunk, threads)
+def _fill_normal_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, NORMAL_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_uniform_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F32, prm, chunk, threads)
+def _fill_uniform_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_uniform_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F64, prm, chunk, threads)
+def _fill_uniform_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, UNIFORM_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc_cdf_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F32, prm, chunk, threads)
+def _fill_trunc_cdf_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc_cdf_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F64, prm, chunk, threads)
+def _fill_trunc_cdf_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc_cdf_narrow_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_NARROW_F32, prm, chunk, threads)
+def _fill_trunc_cdf_narrow_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_CDF_NARROW_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc_tail_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F32, prm, chunk, threads)
+def _fill_trunc_tail_f32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F32, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_trunc_tail_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F64, prm, chunk, threads)
+def _fill_trunc_tail_f64(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, TRUNC_TAIL_F64, prm, chunk, threads, narrow)
 
 
 @serial
-def _fill_bits_u32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads):
-    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, BITS_U32, prm, chunk, threads)
+def _fill_bits_u32(out, pos, ol, os_, st, first, n, k0, k1, prm, chunk, threads, narrow):
+    _fill_runs(out, pos, ol, os_, st, first, n, k0, k1, BITS_U32, prm, chunk, threads, narrow)
 
 
 _ENTRY = {
@@ -489,7 +528,10 @@ class Runs:
         return np.where(inside, pos * self.run_len + j, -1)
 
 
-def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
+_NO_NARROW = (False, np.uint16(0), np.uint16(0), np.float32(0.0), np.float32(0.0))
+
+
+def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None, narrow=None):
     """Fill the 1-D contiguous ``out`` with positions ``pos .. pos + out.size`` of ``runs``.
 
     Parameters
@@ -506,6 +548,10 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
         Position of ``out[0]`` in the concatenated runs.
     chunk_groups : int, optional
         Groups per parallel work item; results never depend on it.
+    narrow : (dtype, lo_key, hi_key), optional
+        Write 16-bit floats of ``dtype`` (float16/bfloat16; ``out`` holds
+        their uint16 bits) instead of the kind's float32, clamped to the
+        bounds with those order keys (:func:`fastinit.dtypes.bound_keys`).
     """
     if out.size == 0:
         return
@@ -515,6 +561,10 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
     if chunk < 1:
         raise ValueError(f"chunk_groups must be >= 1; got {chunk}")
     prm = tuple(float(p) for p in params) + (0.0,) * (N_PARAMS - len(params))
+    bounds = _NO_NARROW
+    if narrow is not None:
+        dtype, lo_key, hi_key = narrow
+        bounds = (dtype.name == "bfloat16",) + dtypes.bound_patterns(dtype, lo_key, hi_key)
     # Python handles Ctrl-C (and fastinit's SIGTERM handler) only between
     # kernel launches: long fills are launched window by window.
     for a in range(0, out.size, INTERRUPT_WINDOW):
@@ -523,7 +573,7 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None):
             _ENTRY[kind](part, np.uint64(pos + a), runs.outer_len, runs.outer_start,
                          runs.outer_stride, np.uint64(runs.inner_first), np.uint64(runs.run_len),
                          np.uint64(key[0]), np.uint64(key[1]), prm, chunk,
-                         numba.get_num_threads())
+                         numba.get_num_threads(), bounds)
 
 
 def fill_run(out, first, key, kind, params, chunk_groups=None):
@@ -532,24 +582,16 @@ def fill_run(out, first, key, kind, params, chunk_groups=None):
         fill_runs(out, Runs.contiguous(first, out.size), key, kind, params, 0, chunk_groups)
 
 
-@kernel
-def _narrow(src, dst_bits, to_bf16, lo_bits, hi_bits, lo_value, hi_value):
-    for i in numba.prange(src.size):
-        dst_bits[i] = narrow_16(src[i], to_bf16, lo_bits, hi_bits, lo_value, hi_value)
+def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
+    """:func:`fill_runs` into 16-bit floats of ``dtype`` (``bits``: their
+    uint16 view), clamped to the bounds with order keys ``lo_key``/``hi_key``."""
+    fill_runs(bits, runs, key, kind, params, pos, narrow=(dtype, lo_key, hi_key))
 
 
-def narrow(src, dst_bits, dtype, lo_key, hi_key):
-    """Round float32 ``src`` into the 16-bit ``dtype`` (``dst_bits``, its
-    uint16 bits) and clamp them to the bounds whose order keys are
-    ``lo_key``/``hi_key``."""
-    bounds = dtypes.bound_patterns(dtype, lo_key, hi_key)
-    with _LAUNCH:
-        _narrow(src, dst_bits, dtype.name == "bfloat16", *bounds)
-
-
-def scratch_f32(n):
-    """A float32 work buffer of ``n`` elements (host memory)."""
-    return np.empty(n, np.float32)
+#: Host memory the 16-bit fill needs beyond its output: one float32 buffer of
+#: a work item per thread.
+def scratch_bytes_16():
+    return CHUNK_GROUPS * GROUP_ELEMENTS * 4 * numba.get_num_threads()
 
 
 def write(dst, values):

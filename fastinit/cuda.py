@@ -43,6 +43,9 @@ from .transforms import narrow_16
 THREADS_PER_BLOCK = 256
 #: Blocks per multiprocessor launched by the grid-stride loop.
 BLOCKS_PER_SM = 32
+#: 16-bit outputs are computed in float32 windows of this many elements
+#: (4 MiB of device memory), then rounded into the output.
+NARROW_WINDOW = 1 << 20
 
 _KERNELS = {}
 
@@ -261,14 +264,16 @@ class Backend:
     def fill_constant(self, out, value):
         fill_constant(out, value, self.stream)
 
-    def scratch_f32(self, n):
-        return cuda.device_array(n, np.float32, stream=self.stream)
-
-    def narrow(self, src, dst_bits, dtype, lo_key, hi_key):
-        if src.size:
-            blocks, threads = _grid(src.size)
+    def fill_runs_16(self, bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
+        # float32 windows on the device, rounded into the 16-bit bits there.
+        bounds = (dtype.name == "bfloat16",) + dtypes.bound_patterns(dtype, lo_key, hi_key)
+        scratch = cuda.device_array(min(bits.size, NARROW_WINDOW), np.float32, stream=self.stream)
+        for a in range(0, bits.size, NARROW_WINDOW):
+            b = min(a + NARROW_WINDOW, bits.size)
+            fill_runs(scratch[:b - a], runs, key, kind, params, self.stream, pos + a)
+            blocks, threads = _grid(b - a)
             _once("narrow", narrow_kernel)[blocks, threads, self.stream](
-                src, dst_bits, dtype.name == "bfloat16", *dtypes.bound_patterns(dtype, lo_key, hi_key))
+                scratch[:b - a], bits[a:b], *bounds)
 
     def write(self, dst, values):
         dst.copy_to_device(np.ascontiguousarray(values), stream=self.stream)

@@ -62,11 +62,6 @@ _KINDS = {
 }
 
 
-#: 16-bit outputs are computed in float32 windows of this many elements
-#: (4 MiB of scratch), then rounded into the output.
-NARROW_WINDOW = 1 << 20
-
-
 class Initializer:
     """Base class: ``init(shape, dtype=None, region=None)`` and ``init.fill(out)``.
 
@@ -179,7 +174,7 @@ class Initializer:
     def _scratch_bytes(self, shape, dtype):
         """Temporary memory (bytes) generating a tensor of ``shape`` needs
         beyond its output; counted in the memory check."""
-        return NARROW_WINDOW * 4 if is_16bit(dtype) else 0
+        return cpu.scratch_bytes_16() if is_16bit(dtype) else 0
 
     def with_seed(self, seed):
         """The same initializer with another seed (itself if it draws nothing)."""
@@ -263,12 +258,8 @@ class _RandomInitializer(Initializer):
             backend.fill_runs(flat, runs, self._key, kind, params, pos)
             return
         lo_key, hi_key = bound_keys(flat.dtype, *bounds)
-        bits = _stored(flat)
-        scratch = backend.scratch_f32(min(flat.size, NARROW_WINDOW))
-        for a in range(0, flat.size, NARROW_WINDOW):
-            b = min(a + NARROW_WINDOW, flat.size)
-            backend.fill_runs(scratch[:b - a], runs, self._key, kind, params, pos + a)
-            backend.narrow(scratch[:b - a], bits[a:b], flat.dtype, lo_key, hi_key)
+        backend.fill_runs_16(_stored(flat), runs, self._key, kind, params, pos, flat.dtype,
+                             lo_key, hi_key)
 
 
 #: The largest |z| the untruncated normal samplers can return (the quantile of
@@ -571,6 +562,8 @@ def _float32_displacement(alpha, beta, a, q, mass):
     rounding of the tail probability a sample starts from (relative to the
     interval's mass) plus the quantile's ~1.3 ulp error (relative to its
     width; samples beyond |z| = 7 are too rare to matter)."""
+    if not mass > 0.0:  # narrower than float64's resolution of Phi
+        return math.inf
     eps = 2.0 ** -22
     p_side = max(a / mass if alpha < 0 else 0.0, q / mass if beta > 0 else 0.0)
     z = min(max(abs(alpha), abs(beta)), 7.0)
