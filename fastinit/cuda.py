@@ -88,65 +88,56 @@ def kernel_for(kind, contiguous=False):
             v = complete_fn(k0, k1, b, w, xw, yw, prm)
         return v
 
+    @cuda.jit(device=True)
+    def span(out, offset, first, end, t, stride, k0, k1, prm):
+        # Flat elements first .. end into out[offset + i - first], Philox
+        # blocks t, t + stride, ... of the span: block b is lane b % 16 of
+        # group b // 16, whose word w is element 64 (b // 16) + 16 w + b % 16.
+        # No division (shifts only) and two compares per element.
+        b0 = (first >> np.uint64(6)) << np.uint64(4)
+        n_blocks = (((end + np.uint64(63)) >> np.uint64(6)) << np.uint64(4)) - b0
+        while t < n_blocks:
+            b = b0 + t
+            x = bits_fn(b, np.uint64(0), k0, k1)
+            y = x
+            if two_draws:
+                y = bits_fn(b, np.uint64(1), k0, k1)
+            e = ((b >> np.uint64(4)) << np.uint64(6)) + (b & np.uint64(15))
+            for w in range(4):
+                i = e + np.uint64(16 * w)
+                if first <= i and i < end:
+                    out[offset + (i - first)] = value(k0, k1, b, np.uint64(w), x[w], y[w], prm)
+            t += stride
+
     if contiguous:
         @cuda.jit
         def fill_span(out, first, k0, k1, prm):
-            # Flat elements first .. first + out.size into out. Thread item t
-            # is Philox block b0 + t: lane b % 16 of group b // 16, whose word
-            # w is element 64 (b // 16) + 16 w + b % 16. No division (shifts
-            # only) and two compares per element.
-            end = first + np.uint64(out.size)
-            b0 = (first >> np.uint64(6)) << np.uint64(4)
-            n_blocks = (((end + np.uint64(63)) >> np.uint64(6)) << np.uint64(4)) - b0
-            t = np.uint64(cuda.grid(1))
-            stride = np.uint64(cuda.gridsize(1))
-            while t < n_blocks:
-                b = b0 + t
-                x = bits_fn(b, np.uint64(0), k0, k1)
-                y = x
-                if two_draws:
-                    y = bits_fn(b, np.uint64(1), k0, k1)
-                e = ((b >> np.uint64(4)) << np.uint64(6)) + (b & np.uint64(15))
-                for w in range(4):
-                    i = e + np.uint64(16 * w)
-                    if first <= i and i < end:
-                        out[i - first] = value(k0, k1, b, np.uint64(w), x[w], y[w], prm)
-                t += stride
+            # Flat elements first .. first + out.size into out.
+            span(out, np.uint64(0), first, first + np.uint64(out.size), np.uint64(cuda.grid(1)),
+                 np.uint64(cuda.gridsize(1)), k0, k1, prm)
 
         return fill_span
 
     first_fn = cuda_device(run_first)
 
     @cuda.jit
-    def fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
-                  groups_per_run, k0, k1, prm):
-        # Work item t: run r = t // (16 groups_per_run), lane j = t % 16 of the
-        # run's group number (t // 16) % groups_per_run.
-        n_runs = np.uint64(1)
-        for d in range(outer_len.size):
-            n_runs *= np.uint64(outer_len[d])
-        n_items = n_runs * np.uint64(groups_per_run) * np.uint64(16)
+    def fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len, k0, k1,
+                  prm):
+        # A 2-D grid: blockIdx.y walks the runs (decoded once per run, not
+        # per element), the x dimension the run's Philox blocks as in the
+        # single-run kernel. Positions pos .. pos + out.size of the runs.
         pos_end = pos + np.uint64(out.size)
-        t = np.uint64(cuda.grid(1))
-        stride = np.uint64(cuda.gridsize(1))
-        while t < n_items:
-            r = t // (np.uint64(groups_per_run) * np.uint64(16))
-            local = t % (np.uint64(groups_per_run) * np.uint64(16))
-            first = first_fn(r, outer_len, outer_start, outer_stride, inner_first)
-            g = first // np.uint64(64) + local // np.uint64(16)
-            j = local % np.uint64(16)
-            b = g * np.uint64(16) + j
-            x = bits_fn(b, np.uint64(0), k0, k1)
-            y = x
-            if two_draws:
-                y = bits_fn(b, np.uint64(1), k0, k1)
-            for w in range(4):
-                i = g * np.uint64(64) + np.uint64(16 * w) + j
-                if first <= i and i < first + run_len:
-                    p = r * run_len + (i - first)
-                    if pos <= p and p < pos_end:
-                        out[p - pos] = value(k0, k1, b, np.uint64(w), x[w], y[w], prm)
-            t += stride
+        r = pos // run_len + np.uint64(cuda.blockIdx.y)
+        r_end = (pos_end + run_len - np.uint64(1)) // run_len
+        t = np.uint64(cuda.threadIdx.x + cuda.blockIdx.x * cuda.blockDim.x)
+        stride = np.uint64(cuda.gridDim.x * cuda.blockDim.x)
+        while r < r_end:
+            start = r * run_len
+            lo = max(pos, start)
+            hi = min(pos_end, start + run_len)
+            first = first_fn(r, outer_len, outer_start, outer_stride, inner_first) + (lo - start)
+            span(out, lo - pos, first, first + (hi - lo), t, stride, k0, k1, prm)
+            r += np.uint64(cuda.gridDim.y)
 
     return fill_runs
 
@@ -161,7 +152,7 @@ def kernel_signature(kind, contiguous=False):
     prm = types.UniTuple(types.float64, N_PARAMS)
     if contiguous:
         return (out, u64, u64, u64, prm)
-    return (out, u64, i64, i64, i64, u64, u64, u64, u64, u64, prm)
+    return (out, u64, i64, i64, i64, u64, u64, u64, u64, prm)
 
 
 def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
@@ -182,14 +173,16 @@ def fill_runs(out, runs, key, kind, params, stream=0, pos=0):
                                                      np.uint64(key[1]), prm)
         return
     kernel = _kernel(kind, False)
-    groups_per_run = (runs.run_len + 63) // 64 + 1  # a misaligned run touches one more
-    n_items = (runs.size // runs.run_len) * groups_per_run * 16
-    blocks = max(1, min(math.ceil(n_items / threads), sms * BLOCKS_PER_SM))
+    n_runs = (pos + out.size + runs.run_len - 1) // runs.run_len - pos // runs.run_len
+    # Philox blocks of one run: a misaligned run touches one more group.
+    blocks_per_run = ((min(runs.run_len, out.size) + 63) // 64 + 1) * 16
+    bx = max(1, min(math.ceil(blocks_per_run / threads), sms * BLOCKS_PER_SM))
+    by = max(1, min(n_runs, 65535, max(1, sms * BLOCKS_PER_SM // bx)))
     outer = [cuda.to_device(np.ascontiguousarray(a, np.int64), stream=stream)
              for a in (runs.outer_len, runs.outer_start, runs.outer_stride)]
-    kernel[blocks, threads, stream](out, np.uint64(pos), *outer, np.uint64(runs.inner_first),
-                                    np.uint64(runs.run_len), np.uint64(groups_per_run),
-                                    np.uint64(key[0]), np.uint64(key[1]), prm)
+    kernel[(bx, by), threads, stream](out, np.uint64(pos), *outer, np.uint64(runs.inner_first),
+                                      np.uint64(runs.run_len), np.uint64(key[0]),
+                                      np.uint64(key[1]), prm)
 
 
 def constant_kernel():
