@@ -35,11 +35,13 @@ from numba.extending import overload
 
 from . import dtypes
 from ._jit import kernel, scalar, serial
-from .philox import GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word
+from .philox import (
+    GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word,
+)
 from .samplers import (
     BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
-    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
-    UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
+    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32,
+    TRUNC_TAIL_F64, UNIFORM_F32, UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
 )
 from .transforms import narrow_16
 
@@ -60,6 +62,11 @@ _G = np.uint64(GROUP_ELEMENTS)
 _L = np.uint64(GROUP_BLOCKS)
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
+_U32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_ABS_MASK = np.uint32(0x7FFFFFFF)
+_NAN_CARRY = np.uint32(0x007FFFFF)
+_SIGN32 = np.uint32(0x80000000)
 
 
 @serial
@@ -160,15 +167,6 @@ def _nan_flag(v):
 def _as_float64(word0, word1):
     # The two words of a float64 element parked in its output (bits only).
     return np.uint64((word0 << _U32) | word1).view(np.float64)
-
-
-_U32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
-
-
-_ABS_MASK = np.uint32(0x7FFFFFFF)
-_NAN_CARRY = np.uint32(0x007FFFFF)
-_SIGN32 = np.uint32(0x80000000)
 
 
 @serial

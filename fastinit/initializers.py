@@ -35,8 +35,8 @@ from .fans import LAYOUTS, compute_fans, validate_axes, validate_keras_axes
 from .regions import normalize_region, region_runs
 from .samplers import (
     BITS_U32, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
-    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32, TRUNC_TAIL_F64, UNIFORM_F32,
-    UNIFORM_F64,
+    TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32,
+    TRUNC_TAIL_F64, UNIFORM_F32, UNIFORM_F64,
 )
 from .seeding import key_from_seed
 from .transforms import TRUNC2_STD

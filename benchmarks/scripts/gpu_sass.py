@@ -30,8 +30,7 @@ import tempfile
 if os.environ.get("NUMBA_ENABLE_CUDASIM"):
     sys.exit("gpu_sass.py: unset NUMBA_ENABLE_CUDASIM (the simulator replaces numba.cuda)")
 
-import numpy as np  # noqa: E402
-from numba import cuda, types  # noqa: E402
+from numba import types  # noqa: E402
 from numba.cuda import dispatcher  # noqa: E402
 from numba.cuda.cudadrv import devices  # noqa: E402
 
@@ -79,8 +78,8 @@ def _is_fp64(op, operands):
     if base in _FP64_OPS:
         return True
     mods = op.split(".")[1:]
-    return base in {"F2F", "I2F", "F2I", "MUFU"} and any(m in ("F64", "RCP64H", "RSQ64H")
-                                                            for m in mods)
+    fp64_mods = ("F64", "RCP64H", "RSQ64H")
+    return base in {"F2F", "I2F", "F2I", "MUFU"} and any(m in fp64_mods for m in mods)
 
 
 def analyse(sass, elements):
@@ -127,9 +126,9 @@ def _resources(cubin_path, cuobjdump):
 
 def kernels():
     """(name, dtype, dispatcher, argument types, elements per loop iteration)."""
-    names = {v: k for k, v in vars(samplers).items() if k.isupper() and isinstance(v, int)
-             and samplers.SAMPLE_FUNCTIONS.get(v) is not None and k not in ("N_PARAMS",
-                                                                             "MAX_ATTEMPTS")}
+    names = {v: k for k, v in vars(samplers).items()
+             if k.isupper() and isinstance(v, int) and v in samplers.SAMPLE_FUNCTIONS
+             and k not in ("N_PARAMS", "MAX_ATTEMPTS")}
     for contiguous in (True, False):
         for kind in sorted(samplers.SAMPLE_FUNCTIONS):
             yield (names[kind] + ("" if contiguous else " (runs)"), str(samplers.KIND_DTYPE[kind]),
