@@ -597,7 +597,11 @@ def _truncated_sampler(dtype, mean, sigma, lo, hi, alpha, beta):
         # kernel takes the quantile on whichever side is closer.
         a, q = _ndtr(alpha), _ndtr(-beta)
         mass = _ndtr(beta) - a if alpha < -beta else _ndtr(-alpha) - q
-        if _float32_displacement(alpha, beta, a, q, mass) <= NARROW_LIMIT:
+        # float32 arithmetic also needs mean and sigma finite in float32
+        # (3.4028235e38 rounds to inf there, and inf - inf is NaN).
+        with np.errstate(over="ignore"):
+            finite32 = bool(np.isfinite(np.float32(mean)) and np.isfinite(np.float32(sigma)))
+        if finite32 and _float32_displacement(alpha, beta, a, q, mass) <= NARROW_LIMIT:
             return TRUNC_CDF_F32, (mean, sigma, a, q, mass, 0.0, out_lo, out_hi), bounds, 0.0
     if alpha >= 0:
         # Upper side: Q(x) = erfc(x / sqrt 2) / 2 is accurate there; Phi^-1(p)
