@@ -80,8 +80,8 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
     # elements (as bit patterns), then a plain element-wise loop transforms
     # them in place. Computed in one pass, four transforms and the Philox
     # state did not fit the vector registers (spills, 25 % slower). That loop
-    # also finds the fast path's NaN misses (a max reduction over the bits of
-    # |v|); the bit mask of the (at most 64) groups with one is returned.
+    # also finds the fast path's NaN misses (an OR reduction of _nan_flag);
+    # the bit mask of the (at most 64) groups with one is returned.
     mask = _U0
     for g in range(g_begin, g_end):
         o = g * _G - first
@@ -586,9 +586,9 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
     fill_runs(bits, runs, key, kind, params, pos, narrow=(dtype, lo_key, hi_key))
 
 
-#: Host memory the 16-bit fill needs beyond its output: one float32 buffer of
-#: a work item per thread.
 def scratch_bytes_16():
+    """Host memory the 16-bit fill needs beyond its output: one float32 buffer
+    of a work item per thread."""
     return CHUNK_GROUPS * GROUP_ELEMENTS * 4 * numba.get_num_threads()
 
 
