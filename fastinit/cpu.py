@@ -70,7 +70,7 @@ _SIGN32 = np.uint32(0x80000000)
 
 
 @serial
-def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
+def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm, side):
     # The vectorized inner loop: 16 independent Philox lanes per group; word w
     # of lane j is element 64g + 16w + j, so each word is a unit-stride store.
     # out[0] is flat element ``first``.
@@ -78,8 +78,10 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
     # Kinds with a fast path (long branch-free transforms) go in two passes
     # per group: the Philox words are stored into the group's own output
     # elements (as bit patterns), then a plain element-wise loop transforms
-    # them in place. Computed in one pass, four transforms and the Philox
-    # state did not fit the vector registers (spills, 25 % slower). That loop
+    # them in place (a float64 element holds both draws' words; a float32
+    # one draw 0's, and ``side``, 64 words, draw 1's where the kind reads
+    # it). Computed in one pass, four transforms and the Philox state did
+    # not fit the vector registers (spills, 25 % slower). That loop
     # also finds the fast path's NaN misses (an OR reduction of _nan_flag);
     # the bit mask of the (at most 64) groups with one is returned.
     mask = _U0
@@ -91,13 +93,19 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
             b = b0 + lane
             x = block_bits(b, _U0, k0, k1)
             if has_fast_path(kind):
-                if uses_draw1(kind):  # float64 output: both draws' words
+                if uses_draw1(kind) and _itemsize(out) == 8:
                     y = block_bits(b, _U1, k0, k1)
                     out[o + lane] = _as_float64(x[0], y[0])
                     out[o + _L + lane] = _as_float64(x[1], y[1])
                     out[o + np.uint64(32) + lane] = _as_float64(x[2], y[2])
                     out[o + np.uint64(48) + lane] = _as_float64(x[3], y[3])
                 else:
+                    if uses_draw1(kind):
+                        y = block_bits(b, _U1, k0, k1)
+                        side[lane] = y[0]
+                        side[_L + lane] = y[1]
+                        side[np.uint64(32) + lane] = y[2]
+                        side[np.uint64(48) + lane] = y[3]
                     out[o + lane] = _as_float32(x[0])
                     out[o + _L + lane] = _as_float32(x[1])
                     out[o + np.uint64(32) + lane] = _as_float32(x[2])
@@ -115,13 +123,13 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm):
         if has_fast_path(kind):
             misses = np.uint32(0)
             for i in range(GROUP_ELEMENTS):
-                if uses_draw1(kind):
+                if uses_draw1(kind) and _itemsize(out) == 8:
                     parked = np.float64(out[o + np.uint64(i)]).view(np.uint64)
                     x0 = parked >> _U32
                     x1 = parked & _LOW32
                 else:
                     x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
-                    x1 = x0
+                    x1 = side[i] if uses_draw1(kind) else x0
                 v = sample(kind, k0, k1, _U0, _U0, x0, x1, prm)
                 out[o + np.uint64(i)] = v
                 misses = np.uint32(misses | _nan_flag(v))
@@ -138,14 +146,14 @@ def _as_float32(word):
 
 
 @serial
-def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm):
+def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm, side):
     # Groups g_begin .. g_end into out (out[0] is flat element ``first``),
     # 64 groups at a time; the fast path's misses are computed again
     # afterwards, outside the vector loop (a call inside it made LLVM
     # vectorize it half as wide).
     for ga in range(g_begin, g_end, _G):
         gb = min(ga + _G, g_end)
-        mask = _groups_vectorized(out, first, ga, gb, k0, k1, kind, prm)
+        mask = _groups_vectorized(out, first, ga, gb, k0, k1, kind, prm, side)
         if has_fast_path(kind):
             while mask:
                 d = _U0
@@ -179,9 +187,16 @@ def _redo_misses(out, o, index, k0, k1, kind, prm):
 
 
 @serial
+def _scratch(out):
+    # A work item's scratch space: one group of out's dtype (a partial group
+    # is computed whole there) and 64 words (_groups_vectorized's ``side``).
+    return np.empty(GROUP_ELEMENTS, out.dtype), np.empty(GROUP_ELEMENTS, np.uint32)
+
+
+@serial
 def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
     # Elements i_begin..i_end (inside one group) into out[i - first];
-    # ``scratch`` holds one group (allocated by the caller, once per work item).
+    # ``scratch`` (see _scratch) is allocated by the caller, once per work item.
     n = i_end - i_begin
     if n == 0:
         return
@@ -190,11 +205,12 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
             out[i - first] = sample_element(kind, k0, k1, i, prm)
         return
     g = i_begin // _G
-    _fill_groups(scratch, g * _G, g, g + _U1, k0, k1, kind, prm)
+    values, side = scratch
+    _fill_groups(values, g * _G, g, g + _U1, k0, k1, kind, prm, side)
     a = i_begin - g * _G
     o = i_begin - first
     for k in range(n):
-        out[o + k] = scratch[a + k]
+        out[o + k] = values[a + k]
 
 
 @serial
@@ -213,7 +229,7 @@ def _fill_span(out, first, k0, k1, kind, prm, scratch):
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
     _fill_partial(out, first, first, head_end, k0, k1, kind, prm, scratch)
     if g_end > g_begin:
-        _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm)
+        _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm, scratch[1])
     _fill_partial(out, first, tail_begin, end, k0, k1, kind, prm, scratch)
 
 
@@ -221,14 +237,15 @@ def _fill_span(out, first, k0, k1, kind, prm, scratch):
 def _fill_span_parallel(out, first, k0, k1, kind, prm, chunk):
     # As _fill_span, with the full groups spread over the thread pool.
     end, g_begin, g_end, head_end, tail_begin = _span_bounds(first, np.uint64(out.size))
-    scratch = np.empty(GROUP_ELEMENTS, out.dtype)
+    scratch = _scratch(out)
     _fill_partial(out, first, first, head_end, k0, k1, kind, prm, scratch)
     _fill_partial(out, first, tail_begin, end, k0, k1, kind, prm, scratch)
     if g_end > g_begin:
         n_chunks = np.int64((g_end - g_begin + chunk - _U1) // chunk)
         for c in numba.prange(n_chunks):
             ga = g_begin + np.uint64(c) * chunk
-            _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm)
+            _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm,
+                         np.empty(GROUP_ELEMENTS, np.uint32))
 
 
 @scalar
@@ -284,15 +301,15 @@ def _fill_positions(out, pos, outer_len, outer_start, outer_stride, inner_first,
         _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind, prm, scratch)
 
 
-def _is_bits16(out):
-    """Whether ``out`` holds 16-bit float bits (uint16; jit-only, compile-time)."""
+def _itemsize(out):
+    """Bytes per element of ``out`` (jit-only, a compile-time constant)."""
     raise NotImplementedError
 
 
-@overload(_is_bits16, inline="always")
-def _is_bits16_overload(out):
-    flag = out.dtype == numba.uint16
-    return lambda out: flag
+@overload(_itemsize, inline="always")
+def _itemsize_overload(out):
+    size = out.dtype.bitwidth // 8
+    return lambda out: size
 
 
 @kernel
@@ -308,7 +325,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
     pos_end = pos + np.uint64(out.size)
     r_begin = pos // run_len
     r_end = (pos_end + run_len - _U1) // run_len
-    if _is_bits16(out):
+    if _itemsize(out) == 2:
         # 16-bit floats (out: their bits): each work item computes float32
         # into its own cache-sized buffer, then rounds it into out
         # (narrow = to_bf16, lo/hi bits, lo/hi float32 values; see
@@ -320,7 +337,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             b = min(a + window, np.uint64(out.size))
             buf = np.empty(b - a, np.float32)
             _fill_positions(buf, pos + a, outer_len, outer_start, outer_stride, inner_first,
-                            run_len, k0, k1, kind, prm, np.empty(GROUP_ELEMENTS, np.float32))
+                            run_len, k0, k1, kind, prm, _scratch(buf))
             for i in range(b - a):
                 out[a + i] = narrow_16(buf[i], narrow[0], narrow[1], narrow[2], narrow[3],
                                        narrow[4])
@@ -356,8 +373,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             a = max(pos, ra * run_len)
             b = min(pos_end, (ra + runs_per_item) * run_len)
             _fill_positions(out[a - pos:b - pos], a, outer_len, outer_start, outer_stride,
-                            inner_first, run_len, k0, k1, kind, prm,
-                            np.empty(GROUP_ELEMENTS, out.dtype))
+                            inner_first, run_len, k0, k1, kind, prm, _scratch(out))
 
 
 # One entry point per sampler kind. Each passes its kind as a global constant,

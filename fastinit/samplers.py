@@ -34,11 +34,13 @@ UNIFORM_F32/_F64         clip((a + w * u) * s, low_in,           a, w, below_hig
 BITS_U32                 the raw 32-bit word of draw 0           -
 =======================  ======================================  =========================
 
-The float32 normal quantile of NORMAL_F32 and TRUNC_CDF_F32 is
-:func:`fastinit.transforms.normal_quantile_f32` (within 1.3 ulp of the exact
-quantile of the uniform); their function in :data:`SAMPLE_FUNCTIONS` is its
-branch-free central part, NaN in the rare tail elements, which kernels then
-compute with :data:`COMPLETE_FUNCTIONS`.
+Fast paths: for the kinds in :data:`COMPLETE_FUNCTIONS` the function in
+:data:`SAMPLE_FUNCTIONS` is branch-free (it vectorizes and runs on GPUs without
+divergence) and returns NaN for the rare elements it does not cover, which
+kernels then compute with the complete function: the normal quantiles' far
+tails (:func:`fastinit.transforms.normal_quantile_f32`, within 1.3 ulp of the
+exact quantile of the uniform, and :func:`~fastinit.transforms.ndtri_f64`), and
+the float32 rejection and tail samplers' rejected first attempts.
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
@@ -52,10 +54,10 @@ import numpy as np
 from numba.core import errors, types
 from numba.extending import overload
 
-from ._jit import fma32, scalar
+from ._jit import fma32, fma64, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
-    box_muller_f32, box_muller_f64, ndtri, ndtri_central_f64, ndtri_f64,
+    box_muller_f32, box_muller_f64, log_f64, ndtri, ndtri_central_f64, ndtri_f64,
     normal_quantile_central_f32, normal_quantile_f32,
     normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
     trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
@@ -99,23 +101,27 @@ _LOW8 = np.uint64(0xFF)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _INV_2_24 = _F32(5.9604644775390625e-08)
 _INV_2_32 = _F32(2.3283064365386963e-10)
+_NAN32 = _F32(math.nan)
+
+
+@scalar
+def _reject_attempt_f32(x0, x1):
+    # One attempt of the rejection method from the words of its two draws:
+    # the first of the Box-Muller pair inside [-2, 2], NaN if neither is.
+    z0, z1 = box_muller_f32(open_unit_f32(x0), open_unit_f32(x1))
+    return z0 if abs(z0) <= _TWO32 else (z1 if abs(z1) <= _TWO32 else _NAN32)
 
 
 @scalar(inline=False)
 def _reject_z_f32(k0, k1, block, word, x0, x1):
-    u1 = open_unit_f32(x0)
-    u2 = open_unit_f32(x1)
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt > 0:
-            d = np.uint64(2 * attempt)
-            u1 = open_unit_f32(element_bits(block, word, d, k0, k1))
-            u2 = open_unit_f32(element_bits(block, word, d + np.uint64(1), k0, k1))
-        z0, z1 = box_muller_f32(u1, u2)
-        if abs(z0) <= _TWO32:
-            return z0
-        if abs(z1) <= _TWO32:
-            return z1
-    return trunc2_ppf_f32(signed_unit_f32(x0))
+    z = _reject_attempt_f32(x0, x1)
+    for attempt in range(1, MAX_ATTEMPTS):
+        if z == z:
+            return z
+        d = np.uint64(2 * attempt)
+        z = _reject_attempt_f32(element_bits(block, word, d, k0, k1),
+                                element_bits(block, word, d + np.uint64(1), k0, k1))
+    return z if z == z else trunc2_ppf_f32(signed_unit_f32(x0))
 
 
 @scalar
@@ -152,10 +158,22 @@ def _trunc2_inv_f64(k0, k1, block, word, x0, x1, prm):
     return prm[0] + prm[1] * trunc2_ppf_f64(signed_unit_f64(x0, x1))
 
 
+def _trunc2_reject_f32_with(z_function):
+    @scalar
+    def trunc2_reject_f32(k0, k1, block, word, x0, x1, prm):
+        z = z_function(k0, k1, block, word, x0, x1)
+        v = min(max(fma32(_F32(prm[1]), z, _F32(prm[0])), _F32(prm[6])), _F32(prm[7]))
+        return v if z == z else z  # NaN (the fast path's miss) survives the clamp
+    return trunc2_reject_f32
+
+
 @scalar
-def _trunc2_reject_f32(k0, k1, block, word, x0, x1, prm):
-    v = _F32(prm[0]) + _F32(prm[1]) * _reject_z_f32(k0, k1, block, word, x0, x1)
-    return min(max(v, _F32(prm[6])), _F32(prm[7]))
+def _first_attempt_z_f32(k0, k1, block, word, x0, x1):
+    return _reject_attempt_f32(x0, x1)
+
+
+_trunc2_reject_f32 = _trunc2_reject_f32_with(_first_attempt_z_f32)
+_trunc2_reject_f32_complete = _trunc2_reject_f32_with(_reject_z_f32)
 
 
 @scalar
@@ -248,12 +266,24 @@ _trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_f32)
 
 
 @scalar
+def _open32(x):
+    # (x + 1/2) / 2**32 for a 32-bit word, in float64 (exact).
+    return (np.float64(x) + 0.5) * 2.3283064365386963e-10
+
+
+@scalar
+def _rounded_f32(v, prm):
+    # float32 of v clamped to [lo, hi] (whose float32 values rounding could cross).
+    r = _F32(min(max(_F32(v), _F32(prm[6])), _F32(prm[7])))
+    return r if v == v else _F32(v)
+
+
+@scalar
 def _trunc_cdf_narrow_f32(k0, k1, block, word, x0, x1, prm):
     # Intervals too narrow for float32 probabilities and quantiles (a few
     # ulp of z, or of the tail probability, would be a visible share of the
     # interval): the float64 computation, rounded once.
-    u = (np.float64(x0) + 0.5) * 2.3283064365386963e-10
-    return _F32(min(max(_F32(_trunc_cdf(u, prm)), _F32(prm[6])), _F32(prm[7])))
+    return _rounded_f32(_trunc_cdf(_open32(x0), prm), prm)
 
 
 def _trunc_cdf_f64_with(quantile):
@@ -269,19 +299,25 @@ _trunc_cdf_f64 = _trunc_cdf_f64_with(ndtri_central_f64)
 _trunc_cdf_f64_complete = _trunc_cdf_f64_with(ndtri_f64)
 
 
-@scalar(inline=False)
+@scalar
 def _tail_x(u, v, prm):
     # One attempt of the tail sampler: x from the exponential with rate
     # lambda = prm[4] truncated to [alpha, beta] (c = 1 - exp(-lambda (beta -
     # alpha))), accepted with probability exp(-(x - lambda)^2 / 2 + (x* -
     # lambda)^2 / 2), x* = clip(lambda, alpha, beta) (Robert 1995). Returns NaN
-    # when rejected.
+    # when rejected. Branch-free with our own log (1 - u c is formed with one
+    # rounding, so log1p is not needed: its error is far below an ulp of x).
     alpha, beta, lam, c = prm[2], prm[3], prm[4], prm[5]
-    x = min(alpha - math.log1p(-u * c) / lam, beta)
-    xs = min(max(lam, alpha), beta)
-    if math.log(v) <= -0.5 * (x - lam) ** 2 + 0.5 * (xs - lam) ** 2:
-        return x
-    return math.nan
+    x = min(fma64(-log_f64(fma64(-u, c, 1.0)), 1.0 / lam, alpha), beta)
+    d_best = min(max(lam, alpha), beta) - lam
+    d = x - lam
+    accept = log_f64(v) <= fma64(-0.5 * d, d, 0.5 * d_best * d_best)
+    return x if accept else math.nan
+
+
+@scalar
+def _tail_sample(x, prm):
+    return min(max(fma64(prm[1], x, prm[0]), prm[6]), prm[7])
 
 
 @scalar(inline=False)
@@ -296,20 +332,20 @@ def _tail_value(k0, k1, block, word, x0, x1, prm, wide):
             v = _open32(x1 if attempt == 0 else element_bits(block, word, d + np.uint64(1), k0, k1))
         x = _tail_x(u, v, prm)
         if x == x:
-            return min(max(prm[0] + prm[1] * x, prm[6]), prm[7])
+            return _tail_sample(x, prm)
     # Unreachable in practice: the acceptance rate is > 0.5 in every regime.
-    return min(max(prm[0] + prm[1] * prm[2], prm[6]), prm[7])
-
-
-@scalar
-def _open32(x):
-    return (np.float64(x) + 0.5) * 2.3283064365386963e-10
+    return _tail_sample(prm[2], prm)
 
 
 @scalar
 def _trunc_tail_f32(k0, k1, block, word, x0, x1, prm):
-    return _F32(min(max(_F32(_tail_value(k0, k1, block, word, x0, x1, prm, False)), _F32(prm[6])),
-                    _F32(prm[7])))
+    # The first attempt, branch-free: NaN when it is rejected.
+    return _rounded_f32(_tail_sample(_tail_x(_open32(x0), _open32(x1), prm), prm), prm)
+
+
+@scalar
+def _trunc_tail_f32_complete(k0, k1, block, word, x0, x1, prm):
+    return _rounded_f32(_tail_value(k0, k1, block, word, x0, x1, prm, False), prm)
 
 
 @scalar
@@ -343,8 +379,11 @@ SAMPLE_FUNCTIONS = {
 #: kind -> its complete scalar function, for the kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is a branch-free fast path that returns NaN for
 #: the rare elements it does not cover (the float32 normal quantile's tails,
-#: |z| > 2.93). Kernels compute those elements again with this function.
+#: |z| > 2.93; a rejected first attempt). Kernels compute those elements again
+#: with this function.
 COMPLETE_FUNCTIONS = {
+    TRUNC2_REJECT_F32: _trunc2_reject_f32_complete,
+    TRUNC_TAIL_F32: _trunc_tail_f32_complete,
     NORMAL_F32: _normal_f32_complete,
     NORMAL_F64: _normal_f64_complete,
     TRUNC_CDF_F32: _trunc_cdf_f32_complete,

@@ -435,12 +435,49 @@ def normal_word_parts_f32(x0):
 # ---------------------------------------------------------------------------
 
 
-@scalar(inline=False)
+# Cephes' sinf and cosf polynomials (S. Moshier) on [-pi/4, pi/4], about 1 ulp.
+_SIN_S = (_F32(-1.9515295891e-4), _F32(8.3321608736e-3), _F32(-1.6666654611e-1))
+_COS_C = (_F32(2.443315711809948e-5), _F32(-1.388731625493765e-3),
+          _F32(4.166664568298827e-2))
+_HALF_PI_32 = _F32(1.5707963267948966)
+_FOUR32 = _F32(4.0)
+
+
+@scalar
+def sincos_2pi_f32(u):
+    """``cos(2 pi u)`` and ``sin(2 pi u)`` for a float32 ``u`` in [0, 1],
+    branch-free (about 1 ulp).
+
+    The turn is reduced exactly in ``u`` rather than in radians: ``4u = n + f``
+    with ``n`` the nearest quarter turn and ``f`` in [-1/2, 1/2] (both exact),
+    so only the polynomials' argument ``f pi / 2`` is rounded.
+    """
+    v = u * _FOUR32
+    n = np.int32(v + _HALF32)  # v + 1/2 > 0: truncation is the floor
+    t = (v - _F32(n)) * _HALF_PI_32
+    z = t * t
+    s = fma32(t * z, _horner_f32(_SIN_S, z), t)
+    c = fma32(z * z, _horner_f32(_COS_C, z), fma32(-_HALF32, z, _ONE32))
+    n = n & np.int32(3)
+    odd = (n & np.int32(1)) != np.int32(0)
+    cos_t = s if odd else c  # cos(n pi/2 + t) = +-cos t or +-sin t
+    sin_t = c if odd else s
+    cos_t = -cos_t if n == np.int32(1) or n == np.int32(2) else cos_t
+    sin_t = -sin_t if n >= np.int32(2) else sin_t
+    return cos_t, sin_t
+
+
+@scalar
 def box_muller_f32(u1, u2):
-    """Two independent standard normals from two (0, 1) uniforms, float32."""
-    r = math.sqrt(_F32(-2.0) * math.log(u1))
-    t = _F32(6.283185307179586) * u2
-    return r * math.cos(t), r * math.sin(t)
+    """Two independent standard normals from two (0, 1) uniforms, float32,
+    branch-free: our own ``log`` (:func:`log_parts_f32`) and
+    :func:`sincos_2pi_f32`, so vector loops and GPU threads compute the same
+    values without a libm call."""
+    e, r = log_parts_f32(u1)
+    w = -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))  # -log(u1) > 0
+    radius = math.sqrt(w + w)
+    c, s = sincos_2pi_f32(u2)
+    return radius * c, radius * s
 
 
 @scalar(inline=False)

@@ -8,8 +8,9 @@ import pytest
 from scipy.special import ndtri as scipy_ndtri
 
 from fastinit.transforms import (
-    log_f64, ndtri, ndtri_central_f64, ndtri_f64, normal_quantile_central_f32, normal_quantile_f32, normal_word_parts_f32,
-    signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
+    box_muller_f32, log_f64, ndtri, ndtri_central_f64, ndtri_f64, normal_quantile_central_f32,
+    normal_quantile_f32, normal_word_parts_f32, open_unit_f32, signed_unit_f32, signed_unit_f64,
+    sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
 )
 from reference import trunc2_ppf
 
@@ -189,3 +190,33 @@ def test_ndtri_f64_within_4_ulp_of_mpmath():
     hit = ~np.isnan(central)
     assert np.array_equal(central[hit], got[hit])
     assert np.all(hit[(p > 1e-10) & (p < 1 - 1e-10)])
+
+
+@numba.njit(parallel=True)
+def _box_muller_over_words(cos_out, sin_out, radius_out):
+    # u = open_unit_f32(k << 8) for every 24-bit k, used as both uniforms.
+    for k in numba.prange(cos_out.size):
+        u = open_unit_f32(np.uint64(k) << np.uint64(8))
+        cos_out[k], sin_out[k] = sincos_2pi_f32(u)
+        z0, z1 = box_muller_f32(u, np.float32(0.0))  # cos(0) = 1: z0 is the radius
+        radius_out[k] = z0
+
+
+def _ulps(got, want):
+    # In float32 ulps of the reference, less 5e-16, the float64 reference's
+    # own error (2 pi u rounded; at the quarter turns ours are exactly 0).
+    err = np.maximum(np.abs(got - want) - 5e-16, 0.0)
+    return err / np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+
+
+def test_box_muller_f32_over_all_2_24_uniforms():
+    # Our own float32 sin/cos of a turn and log, against NumPy's float64
+    # functions of the same float32 inputs, over every uniform the kernels use.
+    n = 2**24
+    c, s, r = (np.empty(n, np.float32) for _ in range(3))
+    _box_muller_over_words(c, s, r)
+    u = ((np.arange(n, dtype=np.float64) + 0.5) / n).astype(np.float32).astype(np.float64)
+    for got, want in [(c, np.cos(2 * np.pi * u)), (s, np.sin(2 * np.pi * u)),
+                      (r, np.sqrt(-2 * np.log(u)))]:
+        ulps = _ulps(got, want)
+        assert ulps.max() <= 2
