@@ -56,7 +56,7 @@ INTERRUPT_WINDOW = 1 << 24
 
 #: Below this many elements a partial group is computed element by element;
 #: above it, as a whole group (vectorized) into scratch space.
-_SCALAR_EDGE = 16
+_SCALAR_EDGE = 2
 
 _G = np.uint64(GROUP_ELEMENTS)
 _L = np.uint64(GROUP_BLOCKS)
@@ -70,10 +70,11 @@ _SIGN32 = np.uint32(0x80000000)
 
 
 @serial
-def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm, side):
-    # The vectorized inner loop: 16 independent Philox lanes per group; word w
-    # of lane j is element 64g + 16w + j, so each word is a unit-stride store.
-    # out[0] is flat element ``first``.
+def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+    # The vectorized inner loop: n <= 64 groups, slot s being group gids[s]
+    # (g0 + s when gids is empty) stored at out[o0 + 64 s:]. 16 independent
+    # Philox lanes per group; word w of lane j is element 64g + 16w + j, so
+    # each word is a unit-stride store.
     #
     # Kinds with a fast path (long branch-free transforms) go in two passes
     # per group: the Philox words are stored into the group's own output
@@ -83,11 +84,12 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm, side):
     # it). Computed in one pass, four transforms and the Philox state did
     # not fit the vector registers (spills, 25 % slower). That loop
     # also finds the fast path's NaN misses (an OR reduction of _nan_flag);
-    # the bit mask of the (at most 64) groups with one is returned.
+    # the bit mask of the slots with one is returned.
     mask = _U0
-    for g in range(g_begin, g_end):
-        o = g * _G - first
-        b0 = g * _L
+    for s in range(n):
+        s = np.uint64(s)
+        o = o0 + s * _G
+        b0 = (gids[s] if gids.size else g0 + s) * _L
         for j in range(GROUP_BLOCKS):
             lane = np.uint64(j)
             b = b0 + lane
@@ -134,7 +136,7 @@ def _groups_vectorized(out, first, g_begin, g_end, k0, k1, kind, prm, side):
                 out[o + np.uint64(i)] = v
                 misses = np.uint32(misses | _nan_flag(v))
             if misses & _SIGN32:
-                mask |= _U1 << (g - g_begin)
+                mask |= _U1 << s
     return mask
 
 
@@ -146,21 +148,32 @@ def _as_float32(word):
 
 
 @serial
+def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+    # As _groups_vectorized, misses included: the fast path's NaN elements
+    # are computed again afterwards, outside the vector loop (a call inside
+    # it made LLVM vectorize it half as wide).
+    mask = _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side)
+    if has_fast_path(kind) and mask:
+        for s in range(n):
+            if (mask >> np.uint64(s)) & _U1:
+                g = gids[s] if gids.size else g0 + np.uint64(s)
+                o = o0 + np.uint64(s) * _G
+                for i in range(GROUP_ELEMENTS):
+                    if out[o + i] != out[o + i]:
+                        out[o + i] = sample_element(kind, k0, k1, g * _G + np.uint64(i), prm)
+
+
+#: ``gids`` of consecutive groups (see _groups_vectorized).
+_CONSECUTIVE = np.zeros(0, np.uint64)
+
+
+@serial
 def _fill_groups(out, first, g_begin, g_end, k0, k1, kind, prm, side):
     # Groups g_begin .. g_end into out (out[0] is flat element ``first``),
-    # 64 groups at a time; the fast path's misses are computed again
-    # afterwards, outside the vector loop (a call inside it made LLVM
-    # vectorize it half as wide).
+    # 64 groups at a time.
     for ga in range(g_begin, g_end, _G):
-        gb = min(ga + _G, g_end)
-        mask = _groups_vectorized(out, first, ga, gb, k0, k1, kind, prm, side)
-        if has_fast_path(kind):
-            while mask:
-                d = _U0
-                while not (mask >> d) & _U1:
-                    d += _U1
-                mask &= ~(_U1 << d)
-                _redo_misses(out, (ga + d) * _G - first, (ga + d) * _G, k0, k1, kind, prm)
+        _compute_groups(out, ga * _G - first, ga, _CONSECUTIVE, min(_G, g_end - ga),
+                        k0, k1, kind, prm, side)
 
 
 @scalar
@@ -177,20 +190,18 @@ def _as_float64(word0, word1):
     return np.uint64((word0 << _U32) | word1).view(np.float64)
 
 
-@serial
-def _redo_misses(out, o, index, k0, k1, kind, prm):
-    # The fast path's NaN elements of the group at out[o:], flat index ``index``.
-    for i in range(GROUP_ELEMENTS):
-        v = out[o + i]
-        if v != v:
-            out[o + i] = sample_element(kind, k0, k1, index + np.uint64(i), prm)
+#: Groups of short runs computed together (see _fill_short_runs).
+_GATHER = 32
 
 
 @serial
 def _scratch(out):
-    # A work item's scratch space: one group of out's dtype (a partial group
-    # is computed whole there) and 64 words (_groups_vectorized's ``side``).
-    return np.empty(GROUP_ELEMENTS, out.dtype), np.empty(GROUP_ELEMENTS, np.uint32)
+    # A work item's scratch space (SCRATCH_ITEMSIZE bytes per element of
+    # out's dtype): _GATHER groups of out's dtype (partial groups are
+    # computed whole there), 64 words (_groups_vectorized's ``side``) and
+    # _fill_short_runs' four descriptors per group.
+    return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), np.empty(GROUP_ELEMENTS, np.uint32),
+            np.empty((4, _GATHER), np.uint64))
 
 
 @serial
@@ -205,7 +216,7 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
             out[i - first] = sample_element(kind, k0, k1, i, prm)
         return
     g = i_begin // _G
-    values, side = scratch
+    values, side, _ = scratch
     _fill_groups(values, g * _G, g, g + _U1, k0, k1, kind, prm, side)
     a = i_begin - g * _G
     o = i_begin - first
@@ -253,10 +264,12 @@ def run_first(r, outer_len, outer_start, outer_stride, inner_first):
     """Flat index where run ``r`` starts (``uint64``; see the module docstring).
     Device-agnostic: the CUDA kernels call it too."""
     first = inner_first
-    for d in range(outer_len.size - 1, -1, -1):
+    for d in range(outer_len.size - 1, 0, -1):
         n = np.uint64(outer_len[d])
         first += (np.uint64(outer_start[d]) + r % n) * np.uint64(outer_stride[d])
         r //= n
+    if outer_len.size:  # the outermost digit is what is left (r < its length): no division
+        first += (np.uint64(outer_start[0]) + r) * np.uint64(outer_stride[0])
     return first
 
 
@@ -289,16 +302,65 @@ def _elements_vectorized(out, index0, stride, k0, k1, kind, prm):
 _COLUMN_ITEM = 4096
 
 
+#: Runs shorter than this go through _fill_short_runs.
+_SHORT_RUN = 4 * GROUP_ELEMENTS
+
+
 @serial
 def _fill_positions(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
                     k0, k1, kind, prm, scratch):
     # Serial: positions pos .. pos + out.size of the runs into out, run by run.
+    if run_len < _SHORT_RUN:
+        _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
+                         k0, k1, kind, prm, scratch)
+        return
     pos_end = pos + np.uint64(out.size)
     for r in range(pos // run_len, (pos_end + run_len - _U1) // run_len):
         a = max(pos, r * run_len)
         b = min(pos_end, (r + _U1) * run_len)
         first = run_first(r, outer_len, outer_start, outer_stride, inner_first)
         _fill_span(out[a - pos:b - pos], first + (a - r * run_len), k0, k1, kind, prm, scratch)
+
+
+@serial
+def _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
+                     k0, k1, kind, prm, scratch):
+    # As _fill_positions for short runs (a narrow region's rows): every group
+    # a run touches is computed whole into scratch, _GATHER groups (of any
+    # runs) per vectorized call, and the run's elements copied out of it.
+    # Computed one run at a time, a partial group cost 2.5x a group of a
+    # long fill (call and loop overheads).
+    values, side, slots = scratch
+    gids, src, dst, count = slots[0], slots[1], slots[2], slots[3]
+    pos_end = pos + np.uint64(out.size)
+    n = 0
+    for r in range(pos // run_len, (pos_end + run_len - _U1) // run_len):
+        a = max(pos, r * run_len)
+        b = min(pos_end, (r + _U1) * run_len)
+        first = run_first(r, outer_len, outer_start, outer_stride, inner_first) + (a - r * run_len)
+        end = first + (b - a)
+        g = first // _G
+        while g * _G < end:
+            lo = max(first, g * _G)
+            gids[n] = g
+            src[n] = np.uint64(n) * _G + (lo - g * _G)
+            dst[n] = (a - pos) + (lo - first)
+            count[n] = min(end, g * _G + _G) - lo
+            n += 1
+            if n == _GATHER:
+                _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side)
+                n = 0
+            g += _U1
+    if n:
+        _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side)
+
+
+@serial
+def _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side):
+    _compute_groups(values, _U0, _U0, gids, n, k0, k1, kind, prm, side)
+    for s in range(n):
+        for k in range(count[s]):
+            out[dst[s] + k] = values[src[s] + k]
 
 
 def _itemsize(out):
@@ -366,7 +428,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
                                 k0, k1, kind, prm, chunk)
     else:
         # Many short runs: batches of runs are the parallel work items.
-        runs_per_item = max(_U1, chunk * _G // run_len)
+        runs_per_item = max(_U1, chunk * _G // max(run_len, _G))  # short runs: ~a group each
         n_items = np.int64((r_end - r_begin + runs_per_item - _U1) // runs_per_item)
         for item in numba.prange(n_items):
             ra = r_begin + np.uint64(item) * runs_per_item
@@ -602,10 +664,15 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
     fill_runs(bits, runs, key, kind, params, pos, narrow=(dtype, lo_key, hi_key))
 
 
-def scratch_bytes_16():
-    """Host memory the 16-bit fill needs beyond its output: one float32 buffer
-    of a work item per thread."""
-    return CHUNK_GROUPS * GROUP_ELEMENTS * 4 * numba.get_num_threads()
+def scratch_bytes(dtype):
+    """Host memory a fill of ``dtype`` needs beyond its output: per thread,
+    one work item's scratch (``_scratch``, a few KiB), a 64-word buffer, and
+    for 16-bit floats the float32 buffer of a work item."""
+    itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
+    per_thread = _GATHER * GROUP_ELEMENTS * itemsize + 2 * GROUP_ELEMENTS * 4 + 4 * _GATHER * 8
+    if np.dtype(dtype).itemsize == 2:
+        per_thread += CHUNK_GROUPS * GROUP_ELEMENTS * 4
+    return per_thread * numba.get_num_threads()
 
 
 def write(dst, values):

@@ -174,7 +174,7 @@ class Initializer:
     def _scratch_bytes(self, shape, dtype):
         """Temporary memory (bytes) generating a tensor of ``shape`` needs
         beyond its output; counted in the memory check."""
-        return cpu.scratch_bytes_16() if is_16bit(dtype) else 0
+        return cpu.scratch_bytes(dtype)
 
     def with_seed(self, seed):
         """The same initializer with another seed (itself if it draws nothing)."""

@@ -35,8 +35,6 @@ _U8 = np.uint64(8)
 _U11 = np.uint64(11)
 _U21 = np.uint64(21)
 
-#: Phi(2) - 1/2 = erf(sqrt(2)) / 2: half the probability mass of [-2, 2].
-HALF_MASS_2SIGMA = 0.47724986805182079
 #: Standard deviation of a standard normal truncated to [-2, 2]; Keras divides
 #: by it so that the truncated samples have the requested standard deviation.
 TRUNC2_STD = 0.87962566103423978
@@ -250,17 +248,32 @@ def ndtri(p):
     return -x if q < 0.0 else x
 
 
+# The same quantile in float64, log-free: z/q = N(y) / D(y), y = q^2 - 1 in
+# [-1, 0], is a (10, 10) rational least-squares fit to mpmath values (relative
+# error 1e-17; benchmarks/scripts/fit_normal_quantile.py --trunc2-f64 refits
+# it). It is evaluated as z = 2q + q (c1 y + y R(y) / D(y)), R = (N - (2 + c1
+# y) D) / y, c1 = 2 - (z/q at q = 0): the straight line 2 + c1 y carries most
+# of z/q, so the roundings of the rational reach z damped by the small share
+# of the rest (2 ulp at most, 0.25 on average, against 4 for N / D). Every
+# term of D has one sign on y <= 0 (no cancellation). Highest degree first.
+_TN64_R = (-57.44961077660331, 1586.8102815661482, -9304.975688162122, 16364.581912971229,
+           -3932.230664096898, -13050.598618671716, 12526.192399532089, -4721.803446984085,
+           867.9578725296157, -76.87981222171362, 2.616007633782069)
+_TN64_D = (71.48034585636142, -2133.7981157964928, 15519.722786791748, -43999.59225818031,
+           59430.35624090301, -42567.23740191975, 17143.11993565574, -3972.522985317492,
+           521.64153936444, -35.874873917751295, 1.0)
+_TN64_C1 = 0.8037119866773917
+
+
 @scalar
 def trunc2_ppf_f64(q):
-    """Quantile of the standard normal truncated to [-2, 2], in float64.
-
-    Evaluated as ``-Phi^-1(1/2 - |q| P)`` with ``q``'s sign: the lower-tail
-    probability ``1/2 - |q| P`` is formed with one rounding (instead of
-    ``1/2 + |q| P`` near 1, whose rounding costs ~4 ulp of z near the bounds),
-    and the samples are exactly symmetric. Clamped to [-2, 2].
-    """
-    z = math.copysign(-ndtri_central_f64(0.5 - abs(q) * HALF_MASS_2SIGMA), q)  # |z| <= 2.001
-    return min(max(z, -2.0), 2.0)
+    """Quantile of the standard normal truncated to [-2, 2], in float64:
+    ``Phi^-1(1/2 + q * (Phi(2) - 1/2))`` for the signed uniform ``q`` in
+    (-1, 1), within 2 ulp, exactly odd, clamped to [-2, 2]. Branch-free and
+    log-free (a rational in ``q^2 - 1``), one division."""
+    y = fma64(q, q, -1.0)
+    rest = fma64(y, _TN64_C1, y * (_horner_f64(_TN64_R, y) / _horner_f64(_TN64_D, y)))
+    return min(max(fma64(q, rest, q + q), -2.0), 2.0)
 
 
 # ---------------------------------------------------------------------------

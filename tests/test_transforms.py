@@ -63,6 +63,19 @@ def test_trunc2_ppf_f64():
     assert np.array_equal(got, -got[::-1])
 
 
+def test_trunc2_ppf_f64_within_2_ulp_of_mpmath():
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(11)
+    q = np.concatenate([rng.uniform(-1, 1, 20000), 1 - np.logspace(-16, -0.3, 400),
+                        -np.logspace(-300, -0.3, 400)])
+    mass = mpmath.erf(mpmath.sqrt(2))  # 2 (Phi(2) - 1/2)
+    with mpmath.workdps(40):
+        want = np.array([float(mpmath.sqrt(2) * mpmath.erfinv(mpmath.mpf(v) * mass)) for v in q])
+    got = _map(trunc2_ppf_f64, q)
+    ulps = np.abs(got - want) / np.spacing(np.abs(want))
+    assert ulps.max() <= 2 and ulps.mean() < 0.4
+
+
 @numba.njit
 def _units(words):
     a = np.empty(words.size, np.float32)
