@@ -44,7 +44,8 @@ sparse = Sparse
 __all__ = [
     "Initializer", "VarianceScaling", "LecunNormal", "LecunUniform", "GlorotNormal",
     "GlorotUniform", "HeNormal", "HeUniform", "TruncatedNormal", "RandomNormal", "RandomUniform",
-    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "STFT", "Dirac", "Sparse", "ZeroRows", "calculate_gain",
+    "Zeros", "Ones", "Constant", "Identity", "Orthogonal", "STFT", "Dirac", "Sparse", "ZeroRows",
+    "calculate_gain",
     "get", "philox4x32_10", "random_bits",
     "variance_scaling", "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform",
     "he_normal", "he_uniform", "truncated_normal", "random_normal", "random_uniform", "zeros",

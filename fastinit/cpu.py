@@ -640,7 +640,7 @@ def fill_runs(out, runs, key, kind, params, pos=0, chunk_groups=None, narrow=Non
     bounds = _NO_NARROW
     if narrow is not None:
         dtype, lo_key, hi_key = narrow
-        bounds = (dtype.name == "bfloat16",) + dtypes.bound_patterns(dtype, lo_key, hi_key)
+        bounds = dtypes.narrow_params(dtype, lo_key, hi_key)
     # Python handles Ctrl-C (and fastinit's SIGTERM handler) only between
     # kernel launches: long fills are launched window by window.
     for a in range(0, out.size, INTERRUPT_WINDOW):

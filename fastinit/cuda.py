@@ -259,7 +259,7 @@ class Backend:
 
     def fill_runs_16(self, bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
         # float32 windows on the device, rounded into the 16-bit bits there.
-        bounds = (dtype.name == "bfloat16",) + dtypes.bound_patterns(dtype, lo_key, hi_key)
+        bounds = dtypes.narrow_params(dtype, lo_key, hi_key)
         scratch = cuda.device_array(min(bits.size, NARROW_WINDOW), np.float32, stream=self.stream)
         for a in range(0, bits.size, NARROW_WINDOW):
             b = min(a + NARROW_WINDOW, bits.size)
@@ -294,7 +294,6 @@ def as_device_array(obj, name="out"):
     if not contiguous:
         raise ValueError(f"{name} must be C-contiguous; fill a contiguous array instead")
     return arr
-
 
 
 def device_context(device):

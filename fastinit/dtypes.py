@@ -115,10 +115,11 @@ def check_representable(dt, low, high, high_inclusive=True):
                          f"[{low}, {high}{']' if high_inclusive else ')'}")
 
 
-def bound_patterns(dt, lo_key, hi_key):
-    """The 16-bit patterns (uint16) of the order keys ``lo_key``/``hi_key``
-    (:func:`bound_keys`) and their exact float32 values, as the kernels'
-    clamp takes them."""
+def narrow_params(dt, lo_key, hi_key):
+    """The arguments after ``v`` of :func:`fastinit.transforms.narrow_16` for
+    16-bit ``dt`` clamped to the bounds with order keys ``lo_key``/``hi_key``
+    (:func:`bound_keys`): whether ``dt`` is bfloat16, the bounds' 16-bit
+    patterns (uint16) and their exact float32 values."""
     bits = [np.uint16(k if k >= 0 else 0x8000 | -k) for k in (lo_key, hi_key)]
     values = [np.float32(np.array(b).view(dt)) for b in bits]
-    return bits[0], bits[1], values[0], values[1]
+    return dt.name == "bfloat16", bits[0], bits[1], values[0], values[1]

@@ -20,8 +20,6 @@ same initializers (and values).
 >>> bool((np.asarray(layer.kernel) == fastinit.lecun_normal(seed=0)((32, 64))).all())
 True
 """
-import numpy as np
-
 try:
     import keras
 except ImportError as e:  # pragma: no cover - depends on the installation

@@ -451,7 +451,7 @@ def _sample_complete_overload(kind, k0, k1, block, word, x0, x1, prm):
 
 
 has_fast_path = _kind_in(COMPLETE_FUNCTIONS, "Whether ``kind``'s :func:`sample` may return "
-                        "NaN for an element that :func:`sample_complete` computes.")
+                         "NaN for an element that :func:`sample_complete` computes.")
 
 
 @scalar

@@ -438,15 +438,16 @@ def _local_shard(t):
 def spec(module, policy="torch", rules=None, dtype=None, **policy_options):
     """The checkpoint spec of ``module`` (see :func:`fastinit.load_spec`):
     every floating-point parameter and persistent buffer (what a
-    ``state_dict`` holds), with its shape, dtype and initializer, so ``fastinit.save_checkpoint(path, spec(model), seed)``
-    writes exactly the tensors ``materialize(model, seed)`` makes. The module
+    ``state_dict`` holds), with its shape, dtype and initializer, so
+    ``fastinit.save_checkpoint(path, spec(model), seed)`` writes exactly the
+    tensors ``materialize(model, seed)`` makes. The module
     can live on the ``meta`` device: nothing is allocated. Integer buffers
     (BatchNorm's ``num_batches_tracked``) are left out: fastinit's writers
     are for floating-point tensors.
     """
     tensors = {}
     for name, t, init, np_dtype in _checked_plan(module, policy, rules, dtype, policy_options,
-                                                  persistent_only=True):
+                                                 persistent_only=True):
         if np_dtype is None:
             continue
         config = {k: v for k, v in init.get_config().items() if k != "seed"}
