@@ -19,11 +19,12 @@ Parallel Features
 -----------------
 Long runs are split into chunks of ``chunk_groups`` 64-element groups (see
 :mod:`fastinit.philox`) spread over Numba's thread pool with ``prange``; many
-short runs are spread over the pool a run at a time. Partial groups at the
-ends of a span are computed as whole groups into a 64-element scratch buffer
-(or element by element when only a few are needed). Because each element's
-value is a pure function of its index, the result is bit-identical for every
-thread count, chunk size and split.
+short runs are spread over the pool in batches. Partial groups at the ends of
+a long span are computed as whole groups into scratch space (or element by
+element when only a few are needed); short runs (a narrow region's rows)
+gather the groups they touch, 32 at a time, into scratch space and copy their
+elements out. Because each element's value is a pure function of its index,
+the result is bit-identical for every thread count, chunk size and split.
 """
 import os
 import threading
@@ -51,12 +52,13 @@ CHUNK_GROUPS = 1024
 
 #: Elements per kernel launch: an interrupt waits for at most one launch
 #: (2**24 elements: ~4 ms for lecun_normal float32, ~0.25 s for the slowest
-#: samplers, the far-tail and rejection kinds, at 10-15 ns per element).
+#: sampler, the float64 rejection kind, still scalar at 10-15 ns per element).
 INTERRUPT_WINDOW = 1 << 24
 
 #: Below this many elements a partial group is computed element by element;
-#: above it, as a whole group (vectorized) into scratch space.
-_SCALAR_EDGE = 2
+#: above it, as a whole group (vectorized) into scratch space. Measured on
+#: one thread: 12 ns per element alone, 75-125 ns for a group into scratch.
+_SCALAR_EDGE = 8
 
 _G = np.uint64(GROUP_ELEMENTS)
 _L = np.uint64(GROUP_BLOCKS)
@@ -196,10 +198,10 @@ _GATHER = 32
 
 @serial
 def _scratch(out):
-    # A work item's scratch space (SCRATCH_ITEMSIZE bytes per element of
-    # out's dtype): _GATHER groups of out's dtype (partial groups are
-    # computed whole there), 64 words (_groups_vectorized's ``side``) and
-    # _fill_short_runs' four descriptors per group.
+    # A work item's scratch space (counted by scratch_bytes): _GATHER groups
+    # of out's dtype (partial groups are computed whole there), 64 words
+    # (_groups_vectorized's ``side``) and _fill_short_runs' four descriptors
+    # per group.
     return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), np.empty(GROUP_ELEMENTS, np.uint32),
             np.empty((4, _GATHER), np.uint64))
 
