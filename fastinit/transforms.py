@@ -324,6 +324,14 @@ def log_parts_f32(y):
 
 
 @scalar
+def _minus_log_f32(y):
+    # -log(y) in float32 from log_parts_f32, e ln2 added with one rounding
+    # (ln2 split so that e * _LN2_HI is exact).
+    e, r = log_parts_f32(y)
+    return -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))
+
+
+@scalar
 def _poly_times_x(c_r, c0_hi, c0_lo, t, x_hi, x_lo):
     # x * (c0 + t R(t)) with x = x_hi + x_lo and c0 = c0_hi + c0_lo, rounded
     # (about) once: the rounding error of the last Horner step is recovered
@@ -381,8 +389,7 @@ def normal_quantile_central_f32(x_hi, x_lo, a):
     Branch-free: the vectorized fast path. The caller computes the rare NaN
     elements again with :func:`normal_quantile_f32`.
     """
-    e, r = log_parts_f32(_one_minus_x2(a))
-    w = -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))
+    w = _minus_log_f32(_one_minus_x2(a))
     z = _poly_times_x(_CENTRAL_R, _CENTRAL_C0[0], _CENTRAL_C0[1], w - _F32(2.5), x_hi, x_lo)
     return z if w < _W_CENTRAL else _NAN32
 
@@ -486,8 +493,7 @@ def box_muller_f32(u1, u2):
     branch-free: our own ``log`` (:func:`log_parts_f32`) and
     :func:`sincos_2pi_f32`, so vector loops and GPU threads compute the same
     values without a libm call."""
-    e, r = log_parts_f32(u1)
-    w = -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))  # -log(u1) > 0
+    w = _minus_log_f32(u1)  # > 0
     radius = math.sqrt(w + w)
     c, s = sincos_2pi_f32(u2)
     return radius * c, radius * s
