@@ -136,8 +136,13 @@ _LG = (1.479819860511658591e-01, 1.531383769920937332e-01, 1.818357216161805012e
 _LN2_HI_64 = 6.93147180369123816490e-01
 _LN2_LO_64 = 1.90821492927058770002e-10
 _MANT64 = np.uint64(0x000FFFFFFFFFFFFF)
-_ONE_BITS64 = np.uint64(0x3FF0000000000000)
 _U52 = np.uint64(52)
+
+
+# The bits of the smallest float64 above fl(sqrt 2) / 2, and 1024 in the
+# exponent field: see log_f64.
+_LOG_OFFSET64 = np.uint64(0x3FE6A09E667F3BCE)
+_EXP1024 = np.uint64(1024 << 52)
 
 
 @scalar
@@ -145,12 +150,15 @@ def log_f64(y):
     """Natural log of a positive normal float64, branch-free (exponent and
     mantissa from the bits, fdlibm's polynomial; < 1 ulp), so that vector
     loops and GPU threads run it without divergence or a libm call."""
-    bits = np.float64(y).view(np.uint64)
-    k = np.float64(np.int64(bits >> _U52)) - 1023.0
-    m = np.uint64((bits & _MANT64) | _ONE_BITS64).view(np.float64)
-    big = m > 1.4142135623730951
-    m = m * 0.5 if big else m
-    k = k + 1.0 if big else k
+    # y = 2**k m with m in [fl(sqrt 2) / 2, fl(sqrt 2)] by one subtraction of
+    # the bits of the lower end: the borrow from the mantissa field lowers
+    # the exponent exactly when y's mantissa is at most fl(sqrt 2), so no
+    # compare and select (fdlibm's "m > sqrt 2: halve m, k + 1", the same k
+    # and m). 1024 in the exponent field keeps the difference positive for
+    # a logical shift (AVX2 has no 64-bit arithmetic one).
+    u = np.uint64(np.float64(y).view(np.uint64) + (_EXP1024 - _LOG_OFFSET64))
+    k = np.float64(np.int64(u >> _U52)) - 1024.0
+    m = np.uint64((u & _MANT64) + _LOG_OFFSET64).view(np.float64)
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
@@ -288,11 +296,10 @@ _LOG_L = (_F32(7.0376836292e-2), _F32(-1.1514610310e-1), _F32(1.1676998740e-1),
 #: ln 2 split so that e * _LN2_HI is exact for |e| < 2**8.
 _LN2_HI = _F32(0.693359375)
 _LN2_LO = _F32(-2.12194440e-4)
-_SQRT2_32 = _F32(1.4142135623730951)
 _HALF32 = _F32(0.5)
-_U23 = np.uint32(23)
-_MANT = np.uint32(0x007FFFFF)
-_ONE_BITS = np.uint32(0x3F800000)
+_I23 = np.int32(23)
+_MANT_I32 = np.int32(0x007FFFFF)
+_LOG_OFFSET32 = np.int32(0x3F3504F4)
 
 
 @scalar
@@ -312,12 +319,12 @@ def log_parts_f32(y):
     float32 ``y``; branch-free (exponent and mantissa from the bits), so
     vector loops and GPU threads run it without divergence. A subnormal or
     zero ``y`` gives ``e <= -126``, never a small log."""
-    bits = _F32(y).view(np.uint32)
-    e = _F32(np.int32(bits >> _U23)) - _F32(127.0)
-    m = np.uint32((bits & _MANT) | _ONE_BITS).view(np.float32)
-    big = m > _SQRT2_32
-    m = m * _HALF32 if big else m
-    e = e + _ONE32 if big else e
+    # As in log_f64: subtracting the bits of the smallest float32 above
+    # fl(sqrt 2) / 2 borrows from the exponent exactly when y's mantissa is
+    # at most fl(sqrt 2), so e and m come without a compare and select.
+    u = np.int32(_F32(y).view(np.int32) - _LOG_OFFSET32)
+    e = _F32(np.int32(u >> _I23))
+    m = np.int32((u & _MANT_I32) + _LOG_OFFSET32).view(np.float32)
     r = m - _ONE32
     r2 = r * r
     return e, fma32(r * r2, _horner_f32(_LOG_L, r), fma32(-_HALF32, r2, r))
