@@ -1,0 +1,97 @@
+"""What the float32 normal rows of bench_kinds are made of.
+
+Two measurements that bench_kinds cannot separate:
+
+* the transform loops alone, one thread, 32768 words in cache: a plain
+  conversion, the +-2 sigma rational (``lecun_normal``'s) and the float32
+  normal quantile's fast path (``RandomNormal``'s), in ns/element;
+* the raw stream (``BITS_U32``: Philox and the store, no transform) against
+  the ``lecun_normal`` float32 fill and a constant write, two threads,
+  pre-touched buffers, interleaved (medians of ``--repeat``): the Philox
+  share that bounds what narrow regions can cost (docs/performance.md).
+
+    python benchmarks/scripts/bench_transforms.py [--n 1e8] [--repeat 7]
+"""
+import argparse
+import time
+
+import numba
+import numpy as np
+
+import fastinit
+from fastinit import cpu, transforms
+from fastinit.samplers import BITS_U32
+from fastinit.seeding import key_from_seed
+
+_CONTRACT = {"contract"}  # as fastinit._jit compiles the kernels
+
+
+@numba.njit(fastmath=_CONTRACT, error_model="numpy")
+def _conversion(words, out):
+    for i in range(words.size):
+        out[i] = np.float32(np.int32(words[i] >> np.uint32(8)))
+
+
+@numba.njit(fastmath=_CONTRACT, error_model="numpy")
+def _trunc2(words, out):
+    for i in range(words.size):
+        out[i] = transforms.trunc2_ppf_f32(transforms.signed_unit_f32(np.uint64(words[i])))
+
+
+@numba.njit(fastmath=_CONTRACT, error_model="numpy")
+def _normal(words, out):
+    for i in range(words.size):
+        x_hi, x_lo, a = transforms.normal_word_parts_f32(np.uint64(words[i]))
+        out[i] = transforms.normal_quantile_central_f32(x_hi, x_lo, a)
+
+
+def per_element_in_cache(loop, words, out, calls=50):
+    loop(words, out)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(calls):
+            loop(words, out)
+        best = min(best, (time.perf_counter() - t) / calls)
+    return best / words.size
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", default="1e8", help="elements per buffer for the stream rows")
+    p.add_argument("--repeat", type=int, default=7)
+    a = p.parse_args()
+
+    words = np.random.default_rng(0).integers(0, 2**32, 32768, dtype=np.uint64).astype(np.uint32)
+    out = np.empty(words.size, np.float32)
+    print("transform loop alone (1 thread, 32768 words in cache) | ns/elem")
+    for label, loop in (("plain conversion", _conversion), ("+-2 sigma rational", _trunc2),
+                        ("float32 normal quantile (fast path)", _normal)):
+        print(f"{label} | {per_element_in_cache(loop, words, out) * 1e9:.3f}")
+
+    n = int(float(a.n))
+    f32 = np.empty(n, np.float32)
+    bits = np.empty(n, np.uint32)
+    for buf in (f32, bits.view(np.float32)):
+        cpu.fill_constant(buf, 0)  # pre-touched
+    lecun, key = fastinit.lecun_normal(seed=0), key_from_seed(0)
+    jobs = {"lecun_normal float32 fill": lambda: lecun.fill(f32),
+            "raw stream (BITS_U32)": lambda: cpu.fill_run(bits, 0, key, BITS_U32, ()),
+            "constant write": lambda: cpu.fill_constant(f32, 0)}
+    times = {label: [] for label in jobs}
+    for job in jobs.values():
+        job()
+    for _ in range(a.repeat):
+        for label, job in jobs.items():
+            t = time.perf_counter()
+            job()
+            times[label].append(time.perf_counter() - t)
+    base = np.median(times["lecun_normal float32 fill"])
+    print(f"\n{numba.get_num_threads()} threads, {n:.0e} pre-touched elements | ns/elem | "
+          "vs lecun_normal")
+    for label, ts in times.items():
+        print(f"{label} | {np.median(ts) / n * 1e9:.3f} | {np.median(ts) / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()
