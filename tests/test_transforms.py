@@ -8,9 +8,9 @@ import pytest
 from scipy.special import ndtri as scipy_ndtri
 
 from fastinit.transforms import (
-    box_muller_f32, log_f64, log_parts_f32, ndtri, ndtri_central_f64, ndtri_f64, normal_quantile_central_f32,
-    normal_quantile_f32, normal_word_parts_f32, open_unit_f32, signed_unit_f32, signed_unit_f64,
-    sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
+    box_muller_f32, log_f64, log_parts_f32, ndtri, ndtri_central_f64, ndtri_f64,
+    normal_quantile_central_f32, normal_quantile_f32, normal_word_parts_f32, open_unit_f32,
+    signed_unit_f32, signed_unit_f64, sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
 )
 from reference import trunc2_ppf
 
@@ -195,9 +195,9 @@ def test_log_parts_f32_over_every_exponent():
     # finite value (all exponents, both sides of each sqrt(2) split): y = 2**e
     # m with m in [sqrt(1/2), sqrt(2)] and log(y) = e ln2 + r within 1.2 ulp
     # of NumPy's float64 log of the same float32.
-    bits = np.arange(0x00800000, 0x7F800000, 61, dtype=np.uint32)
-    bits = np.concatenate([bits, 0x3F3504F4 + (np.arange(1, 255, dtype=np.uint32) << 23) - 0x3F000000,
-                           0x3F3504F3 + (np.arange(1, 255, dtype=np.uint32) << 23) - 0x3F000000])
+    exponents = np.arange(1, 255, dtype=np.uint32) << 23
+    bits = np.concatenate([np.arange(0x00800000, 0x7F800000, 61, dtype=np.uint32),
+                           exponents + 0x3504F3, exponents + 0x3504F4])  # 1.41421354, ..37
     e, r = np.empty(bits.size, np.float32), np.empty(bits.size, np.float32)
     _log_parts_over_bits(bits, e, r)
     y = bits.view(np.float32).astype(np.float64)
