@@ -23,7 +23,8 @@ same process, interleaved (medians of ``--repeat``).
 """
 import argparse
 import math
-import time
+import os
+import sys
 
 import numba
 import numpy as np
@@ -33,6 +34,9 @@ from scipy import stats
 import fastinit
 from fastinit import cpu, transforms
 from fastinit.philox import block_bits
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_transforms import print_interleaved  # noqa: E402
 
 _F32 = np.float32
 _CONTRACT = {"contract"}  # as fastinit._jit compiles the kernels
@@ -123,19 +127,7 @@ def main():
             "RandomNormal float32 fill": lambda: normal.fill(theirs),
             "central split (prototype)": lambda: fill_central_split(ours, k0, k1, _F32(0.0),
                                                                     _F32(0.02))}
-    times = {label: [] for label in jobs}
-    for job in jobs.values():
-        job()
-    for _ in range(a.repeat):
-        for label, job in jobs.items():
-            t = time.perf_counter()
-            job()
-            times[label].append(time.perf_counter() - t)
-    base = np.median(times["lecun_normal float32 fill"])
-    print(f"{numba.get_num_threads()} threads, {n:.0e} pre-touched elements | ns/elem | "
-          "vs lecun_normal")
-    for label, ts in times.items():
-        print(f"{label} | {np.median(ts) / n * 1e9:.3f} | {np.median(ts) / base:.2f}")
+    print_interleaved(jobs, n, a.repeat)
 
 
 if __name__ == "__main__":

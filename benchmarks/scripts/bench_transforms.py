@@ -56,6 +56,26 @@ def per_element_in_cache(loop, words, out, calls=50):
     return best / words.size
 
 
+def print_interleaved(jobs, n, repeat, baseline="lecun_normal float32 fill"):
+    """Run the {label: callable} ``jobs`` (each filling ``n`` elements) in
+    turn ``repeat`` times after one warm-up each, and print their median
+    ns/element and ratio to ``baseline``: interleaved, so that all see the
+    same conditions on a noisy machine."""
+    times = {label: [] for label in jobs}
+    for job in jobs.values():
+        job()
+    for _ in range(repeat):
+        for label, job in jobs.items():
+            t = time.perf_counter()
+            job()
+            times[label].append(time.perf_counter() - t)
+    base = np.median(times[baseline])
+    print(f"{numba.get_num_threads()} threads, {n:.0e} pre-touched elements | ns/elem | "
+          f"vs {baseline}")
+    for label, ts in times.items():
+        print(f"{label} | {np.median(ts) / n * 1e9:.3f} | {np.median(ts) / base:.2f}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", default="1e8", help="elements per buffer for the stream rows")
@@ -78,19 +98,8 @@ def main():
     jobs = {"lecun_normal float32 fill": lambda: lecun.fill(f32),
             "raw stream (BITS_U32)": lambda: cpu.fill_run(bits, 0, key, BITS_U32, ()),
             "constant write": lambda: cpu.fill_constant(f32, 0)}
-    times = {label: [] for label in jobs}
-    for job in jobs.values():
-        job()
-    for _ in range(a.repeat):
-        for label, job in jobs.items():
-            t = time.perf_counter()
-            job()
-            times[label].append(time.perf_counter() - t)
-    base = np.median(times["lecun_normal float32 fill"])
-    print(f"\n{numba.get_num_threads()} threads, {n:.0e} pre-touched elements | ns/elem | "
-          "vs lecun_normal")
-    for label, ts in times.items():
-        print(f"{label} | {np.median(ts) / n * 1e9:.3f} | {np.median(ts) / base:.2f}")
+    print()
+    print_interleaved(jobs, n, a.repeat)
 
 
 if __name__ == "__main__":
