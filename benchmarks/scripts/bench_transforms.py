@@ -13,6 +13,8 @@ Two measurements that bench_kinds cannot separate:
     python benchmarks/scripts/bench_transforms.py [--n 1e8] [--repeat 7]
 """
 import argparse
+import os
+import sys
 import time
 
 import numba
@@ -22,6 +24,9 @@ import fastinit
 from fastinit import cpu, transforms
 from fastinit.samplers import BITS_U32
 from fastinit.seeding import key_from_seed
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_fill import median_time  # noqa: E402
 
 _CONTRACT = {"contract"}  # as fastinit._jit compiles the kernels
 
@@ -66,9 +71,7 @@ def print_interleaved(jobs, n, repeat, baseline="lecun_normal float32 fill"):
         job()
     for _ in range(repeat):
         for label, job in jobs.items():
-            t = time.perf_counter()
-            job()
-            times[label].append(time.perf_counter() - t)
+            times[label].append(median_time(job, 1))
     base = np.median(times[baseline])
     print(f"{numba.get_num_threads()} threads, {n:.0e} pre-touched elements | ns/elem | "
           f"vs {baseline}")
