@@ -32,6 +32,7 @@ import threading
 import numba
 import numpy as np
 
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from . import dtypes
@@ -42,7 +43,8 @@ from .philox import (
 from .samplers import (
     BITS_U32, N_PARAMS, NORMAL_F32, NORMAL_F64, TRUNC2_INV_F32, TRUNC2_INV_F64, TRUNC2_REJECT_F32,
     TRUNC2_REJECT_F64, TRUNC_CDF_F32, TRUNC_CDF_F64, TRUNC_CDF_NARROW_F32, TRUNC_TAIL_F32,
-    TRUNC_TAIL_F64, UNIFORM_F32, UNIFORM_F64, has_fast_path, sample, sample_element, uses_draw1,
+    OUTER_FUNCTIONS, TRUNC_TAIL_F64, UNIFORM_F32, UNIFORM_F64, _literal_kind, has_fast_path,
+    has_outer_batch, sample, sample_complete, sample_element, sample_outer, uses_draw1,
 )
 from .transforms import narrow_16
 
@@ -69,6 +71,11 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _ABS_MASK = np.uint32(0x7FFFFFFF)
 _NAN_CARRY = np.uint32(0x007FFFFF)
 _SIGN32 = np.uint32(0x80000000)
+_U56 = np.uint64(56)
+_BYTES_TO_BITS = np.uint64(0x0102040810204080)  # 8 bytes of 0/1 -> their 8 bits
+
+#: Most elements one _groups_vectorized call covers (64 groups).
+_BATCH = GROUP_ELEMENTS * GROUP_ELEMENTS
 
 
 @serial
@@ -78,15 +85,18 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # Philox lanes per group; word w of lane j is element 64g + 16w + j, so
     # each word is a unit-stride store.
     #
-    # Kinds with a fast path (long branch-free transforms) go in two passes
+    # Kinds with a fast path (long branch-free transforms) except those with
+    # an outer batch (a short inner function: one pass) go in two passes
     # per group: the Philox words are stored into the group's own output
     # elements (as bit patterns), then a plain element-wise loop transforms
     # them in place (a float64 element holds both draws' words; a float32
-    # one draw 0's, and ``side``, 64 words, draw 1's where the kind reads
+    # one draw 0's, and ``side[0]``, 64 words, draw 1's where the kind reads
     # it). Computed in one pass, four transforms and the Philox state did
     # not fit the vector registers (spills, 25 % slower). That loop
     # also finds the fast path's NaN misses (an OR reduction of _nan_flag);
     # the bit mask of the slots with one is returned.
+    two_pass = has_fast_path(kind) and not has_outer_batch(kind)
+    words1 = side[0]
     mask = _U0
     for s in range(n):
         s = np.uint64(s)
@@ -96,7 +106,7 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
             lane = np.uint64(j)
             b = b0 + lane
             x = block_bits(b, _U0, k0, k1)
-            if has_fast_path(kind):
+            if two_pass:
                 if uses_draw1(kind) and _itemsize(out) == 8:
                     y = block_bits(b, _U1, k0, k1)
                     out[o + lane] = _as_float64(x[0], y[0])
@@ -106,10 +116,10 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                 else:
                     if uses_draw1(kind):
                         y = block_bits(b, _U1, k0, k1)
-                        side[lane] = y[0]
-                        side[_L + lane] = y[1]
-                        side[np.uint64(32) + lane] = y[2]
-                        side[np.uint64(48) + lane] = y[3]
+                        words1[lane] = y[0]
+                        words1[_L + lane] = y[1]
+                        words1[np.uint64(32) + lane] = y[2]
+                        words1[np.uint64(48) + lane] = y[3]
                     out[o + lane] = _as_float32(x[0])
                     out[o + _L + lane] = _as_float32(x[1])
                     out[o + np.uint64(32) + lane] = _as_float32(x[2])
@@ -124,7 +134,7 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                     kind, k0, k1, b, np.uint64(2), x[2], y[2], prm)
                 out[o + np.uint64(48) + lane] = sample(
                     kind, k0, k1, b, np.uint64(3), x[3], y[3], prm)
-        if has_fast_path(kind):
+        if two_pass:
             misses = np.uint32(0)
             for i in range(GROUP_ELEMENTS):
                 if uses_draw1(kind) and _itemsize(out) == 8:
@@ -133,7 +143,7 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                     x1 = parked & _LOW32
                 else:
                     x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
-                    x1 = side[i] if uses_draw1(kind) else x0
+                    x1 = words1[i] if uses_draw1(kind) else x0
                 v = sample(kind, k0, k1, _U0, _U0, x0, x1, prm)
                 out[o + np.uint64(i)] = v
                 misses = np.uint32(misses | _nan_flag(v))
@@ -155,6 +165,7 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # are computed again afterwards, outside the vector loop (a call inside
     # it made LLVM vectorize it half as wide).
     mask = _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side)
+    _outer_batch_of(out, o0, g0, gids, n, k0, k1, kind, prm, side)
     if has_fast_path(kind) and mask:
         for s in range(n):
             if (mask >> np.uint64(s)) & _U1:
@@ -163,6 +174,63 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                 for i in range(GROUP_ELEMENTS):
                     if out[o + i] != out[o + i]:
                         out[o + i] = sample_element(kind, k0, k1, g * _G + np.uint64(i), prm)
+
+
+def _outer_batch_of(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+    """_outer_batch for a kind with an outer batch, nothing for the others
+    (jit-only; resolved at compile time, so only those kinds compile it)."""
+    raise NotImplementedError
+
+
+@overload(_outer_batch_of, inline="always")
+def _outer_batch_of_overload(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+    if _literal_kind(kind) in OUTER_FUNCTIONS:
+        return lambda out, o0, g0, gids, n, k0, k1, kind, prm, side: _outer_batch(
+            out, o0, g0, gids, n, k0, k1, kind, prm, side)
+    return lambda out, o0, g0, gids, n, k0, k1, kind, prm, side: None
+
+
+@serial
+def _outer_batch(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+    # The misses (NaN) of a one-pass fast path (has_outer_batch) in the n
+    # groups at out[o0:], computed again as a batch: a NaN byte per element
+    # (vectorized), folded 8 at a time into a 64-bit mask by one
+    # multiplication and walked with tzcnt (no branch per element: about 3
+    # misses per group), the misses' words recomputed and put through the
+    # outer function (vectorized: the walk stores their flat indices, so
+    # that loop has no gather of group ids; Philox and the transform in two
+    # loops, as in _groups_vectorized: in one, LLVM left it scalar, 3x
+    # slower), and only its NaNs through the complete one (which reads the
+    # word of draw 0 only: OUTER_FUNCTIONS).
+    _, nan_bytes, at, indices, words, values = side
+    for i in range(n * GROUP_ELEMENTS):
+        v = out[o0 + np.uint64(i)]
+        nan_bytes[i] = np.uint8(v != v)
+    packed = nan_bytes.view(np.uint64)
+    count = 0
+    for s in range(n):
+        bits = _U0
+        for k in range(8):
+            bits |= ((packed[8 * s + k] * _BYTES_TO_BITS) >> _U56) << np.uint64(8 * k)
+        g = gids[s] if gids.size else g0 + np.uint64(s)
+        while bits:
+            j = trailing_zeros(bits)
+            at[count] = np.uint32(s * GROUP_ELEMENTS + j)
+            indices[count] = g * _G + j
+            bits &= bits - _U1
+            count += 1
+    for k in range(count):
+        words[k] = pick_word(block_bits(element_block(indices[k]), _U0, k0, k1),
+                             element_word(indices[k]))
+    for k in range(count):
+        x0 = np.uint64(words[k])
+        values[k] = sample_outer(kind, k0, k1, _U0, _U0, x0, x0, prm)
+    for k in range(count):
+        v = values[k]
+        if v != v:
+            x0 = np.uint64(words[k])
+            v = sample_complete(kind, k0, k1, _U0, _U0, x0, x0, prm)
+        out[o0 + np.uint64(at[k])] = v
 
 
 #: ``gids`` of consecutive groups (see _groups_vectorized).
@@ -197,12 +265,27 @@ _GATHER = 32
 
 
 @serial
+def _side():
+    # _groups_vectorized's and _outer_batch's scratch (``side``; counted by
+    # scratch_bytes, SIDE_BYTES): 64 words of draw 1 (two-pass kinds) and,
+    # for a batch of a one-pass kind's misses, a NaN byte per element, the
+    # misses' positions, flat indices, words and values (float32: the kinds
+    # with an outer batch are float32 kinds).
+    return (np.empty(GROUP_ELEMENTS, np.uint32), np.empty(_BATCH, np.uint8),
+            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.uint64),
+            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.float32))
+
+
+#: Bytes of one _side().
+SIDE_BYTES = GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 8 + 4 + 4)
+
+
+@serial
 def _scratch(out):
     # A work item's scratch space (counted by scratch_bytes): _GATHER groups
-    # of out's dtype (partial groups are computed whole there), 64 words
-    # (_groups_vectorized's ``side``) and _fill_short_runs' four descriptors
-    # per group.
-    return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), np.empty(GROUP_ELEMENTS, np.uint32),
+    # of out's dtype (partial groups are computed whole there), a _side()
+    # and _fill_short_runs' four descriptors per group.
+    return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), _side(),
             np.empty((4, _GATHER), np.uint64))
 
 
@@ -258,7 +341,7 @@ def _fill_span_parallel(out, first, k0, k1, kind, prm, chunk):
         for c in numba.prange(n_chunks):
             ga = g_begin + np.uint64(c) * chunk
             _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm,
-                         np.empty(GROUP_ELEMENTS, np.uint32))
+                         _side())
 
 
 @scalar
@@ -668,10 +751,11 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
 
 def scratch_bytes(dtype):
     """Host memory a fill of ``dtype`` needs beyond its output: per thread,
-    one work item's scratch (``_scratch``, a few KiB), a 64-word buffer, and
-    for 16-bit floats the float32 buffer of a work item."""
+    one work item's scratch (``_scratch``, with its ``_side``), a second
+    ``_side`` (a long run's work items; 170 KiB together), and for 16-bit
+    floats the float32 buffer of a work item."""
     itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
-    per_thread = _GATHER * GROUP_ELEMENTS * itemsize + 2 * GROUP_ELEMENTS * 4 + 4 * _GATHER * 8
+    per_thread = _GATHER * GROUP_ELEMENTS * itemsize + 2 * SIDE_BYTES + 4 * _GATHER * 8
     if np.dtype(dtype).itemsize == 2:
         per_thread += CHUNK_GROUPS * GROUP_ELEMENTS * 4
     return per_thread * numba.get_num_threads()

@@ -56,7 +56,7 @@ _U32 = np.uint64(32)
 #: Version of the element -> value mapping (this counter mapping and the
 #: bits -> value transforms of every sampler kind). Bumped whenever any kind's
 #: values change; recorded in the files fastinit can resume (Zarr).
-STREAM_VERSION = 3
+STREAM_VERSION = 4
 
 #: Elements in one group of the element -> counter mapping.
 GROUP_ELEMENTS = 64

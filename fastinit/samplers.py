@@ -40,7 +40,9 @@ divergence) and returns NaN for the rare elements it does not cover, which
 kernels then compute with the complete function: the normal quantiles' far
 tails (:func:`fastinit.transforms.normal_quantile_f32`, within 1.3 ulp of the
 exact quantile of the uniform, and :func:`~fastinit.transforms.ndtri_f64`), and
-the float32 rejection and tail samplers' rejected first attempts.
+the float32 rejection and tail samplers' rejected first attempts. The float32
+normal's fast path is the log-free inner rational (|z| < 2); its misses go
+through an outer function first (:data:`OUTER_FUNCTIONS`).
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
@@ -58,8 +60,8 @@ from ._jit import fma32, fma64, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
     box_muller_f32, box_muller_f64, log_f64, ndtri, ndtri_central_f64, ndtri_f64,
-    normal_quantile_central_f32, normal_quantile_f32,
-    normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
+    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_inner_f32,
+    normal_quantile_split_f32, normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
     trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
 
@@ -190,8 +192,9 @@ def _normal_f32_with(quantile):
     return normal_f32
 
 
-_normal_f32 = _normal_f32_with(normal_quantile_central_f32)
-_normal_f32_complete = _normal_f32_with(normal_quantile_f32)
+_normal_f32 = _normal_f32_with(normal_quantile_inner_f32)
+_normal_f32_outer = _normal_f32_with(normal_quantile_central_f32)
+_normal_f32_complete = _normal_f32_with(normal_quantile_split_f32)
 
 
 def _normal_f64_with(quantile):
@@ -378,9 +381,9 @@ SAMPLE_FUNCTIONS = {
 
 #: kind -> its complete scalar function, for the kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is a branch-free fast path that returns NaN for
-#: the rare elements it does not cover (the float32 normal quantile's tails,
-#: |z| > 2.93; a rejected first attempt). Kernels compute those elements again
-#: with this function.
+#: the rare elements it does not cover (the float32 normal quantile's tails:
+#: |z| > 2 for NORMAL_F32, |z| > 2.93 for TRUNC_CDF_F32; a rejected first
+#: attempt). Kernels compute those elements again with this function.
 COMPLETE_FUNCTIONS = {
     TRUNC2_REJECT_F32: _trunc2_reject_f32_complete,
     TRUNC_TAIL_F32: _trunc_tail_f32_complete,
@@ -389,6 +392,18 @@ COMPLETE_FUNCTIONS = {
     TRUNC_CDF_F32: _trunc_cdf_f32_complete,
     TRUNC_CDF_F64: _trunc_cdf_f64_complete,
 }
+
+#: kind -> its outer function, for the fast-path kinds whose function in
+#: :data:`SAMPLE_FUNCTIONS` is short enough to share the Philox loop (one
+#: pass) and misses often (the float32 normal's inner rational: 4.55 % of
+#: elements, |z| > 2). CPU kernels compute those misses again in a batch with
+#: this function (vectorized, NaN for |z| > 2.93), and only its NaNs with the
+#: complete function. Draw 0 only, and neither function reads ``block`` or
+#: ``word``: the batch recomputes that word and passes only it.
+OUTER_FUNCTIONS = {
+    NORMAL_F32: _normal_f32_outer,
+}
+assert not set(OUTER_FUNCTIONS) & TWO_DRAW_KINDS and set(OUTER_FUNCTIONS) <= set(COMPLETE_FUNCTIONS)
 
 #: kind -> output dtype.
 KIND_DTYPE = {k: np.dtype(np.float64 if k & 1 else np.float32) for k in SAMPLE_FUNCTIONS}
@@ -452,6 +467,24 @@ def _sample_complete_overload(kind, k0, k1, block, word, x0, x1, prm):
 
 has_fast_path = _kind_in(COMPLETE_FUNCTIONS, "Whether ``kind``'s :func:`sample` may return "
                          "NaN for an element that :func:`sample_complete` computes.")
+has_outer_batch = _kind_in(OUTER_FUNCTIONS, "Whether ``kind``'s fast-path misses go "
+                          "through :func:`sample_outer` in a batch (see OUTER_FUNCTIONS).")
+
+
+def sample_outer(kind, k0, k1, block, word, x0, x1, prm):
+    """As :func:`sample`, with the outer function of a kind in
+    :data:`OUTER_FUNCTIONS` (jit-only)."""
+    raise NotImplementedError("sample_outer() is only callable from jitted code")
+
+
+@overload(sample_outer, inline="always")
+def _sample_outer_overload(kind, k0, k1, block, word, x0, x1, prm):
+    fn = OUTER_FUNCTIONS[_literal_kind(kind)]
+
+    def impl(kind, k0, k1, block, word, x0, x1, prm):
+        return fn(k0, k1, block, word, x0, x1, prm)
+    return impl
+
 
 
 @scalar

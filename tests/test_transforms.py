@@ -9,7 +9,8 @@ from scipy.special import ndtri as scipy_ndtri
 
 from fastinit.transforms import (
     box_muller_f32, log_f64, log_parts_f32, ndtri, ndtri_central_f64, ndtri_f64,
-    normal_quantile_central_f32, normal_quantile_f32, normal_word_parts_f32, open_unit_f32,
+    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_inner_f32,
+    normal_quantile_split_f32, normal_word_parts_f32, open_unit_f32,
     signed_unit_f32, signed_unit_f64, sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
 )
 from reference import trunc2_ppf
@@ -143,6 +144,35 @@ def test_normal_quantile_f32_against_scipy_over_dense_word_grids():
     assert np.array_equal(fast[hit], z[hit])
     assert np.all(hit[np.abs(ref) < 2.93])
     assert not np.any(hit[np.abs(ref) > 2.94])
+
+
+@numba.njit(parallel=True)
+def _inner_f32_from_words(words, inner, split):
+    for i in numba.prange(words.size):
+        x_hi, x_lo, a = normal_word_parts_f32(np.uint64(words[i]))
+        inner[i] = normal_quantile_inner_f32(x_hi, x_lo, a)
+        split[i] = normal_quantile_split_f32(x_hi, x_lo, a)
+
+
+def test_normal_quantile_inner_f32_against_scipy_and_the_split_quantile():
+    # Every word from |z| = 1.93 to 2.07 on both sides (the inner rational's
+    # edge and cut), every 61st word elsewhere.
+    edge = np.arange(int(0.02275 * 2**32) - 2**22, int(0.02275 * 2**32) + 2**22,
+                     dtype=np.uint64)
+    words = np.concatenate([edge, 2**32 - 1 - edge, np.arange(0, 2**32, 61, dtype=np.uint64)])
+    inner = np.empty(words.size, np.float32)
+    split = np.empty(words.size, np.float32)
+    _inner_f32_from_words(words, inner, split)
+    ref = scipy_ndtri((words.astype(np.float64) + 0.5) / 2**32)
+    hit = ~np.isnan(inner)
+    assert np.all(hit[np.abs(ref) < 2.0]) and not np.any(hit[np.abs(ref) > 2.0002])
+    big = hit & (np.abs(ref) >= 1.0)
+    assert _ulps_from_correctly_rounded(inner[big], ref[big]).max() <= 1.0
+    assert np.abs(inner[hit & ~big] - ref[hit & ~big]).max() <= 2e-7
+    # The float32 normal kind's quantile: the inner rational where it
+    # answers, within the contract everywhere (tails included).
+    assert np.array_equal(split[hit], inner[hit])
+    _check_normal_f32(split, ref)
 
 
 @numba.njit

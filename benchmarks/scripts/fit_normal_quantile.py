@@ -23,7 +23,12 @@ mpmath's ``erfinv``), printed as the module evaluates it: ``c1 = 2 - z/q(0)``
 and ``R = (N - (2 + c1 y) D) / y`` (exact polynomial arithmetic on the float64
 coefficients), highest degree first.
 
-    python benchmarks/scripts/fit_normal_quantile.py [--trunc2-f64]
+``--inner-f32``: ``fastinit.transforms.normal_quantile_inner_f32`` writes
+``z / x = c + (3/16 - y) P(y) / Q(y)`` in ``y = 1 - x^2`` for ``|z| < 2`` (no
+``log``): a (4, 4) rational by the same iteration, weighted by the error it
+makes in ``z`` (see ``fit_inner_f32``).
+
+    python benchmarks/scripts/fit_normal_quantile.py [--trunc2-f64 | --inner-f32]
 """
 import sys
 import warnings
@@ -81,6 +86,28 @@ def main():
         print(f"  _{name}_R = ({', '.join(repr(float(np.float32(c))) for c in coef[1:][::-1])})")
 
 
+def _loeb_rational(mp, xs, fs, weights, dn, dd, iterations):
+    # Least-squares (dn, dd) rational N / D, D(0) = 1, of the weighted error
+    # w (N / D - f) at the nodes: Loeb's linearised iteration, minimising
+    # sum (w (N - f D) / D_prev)^2.
+    den_prev = [mp.mpf(1)] * len(xs)
+    for _ in range(iterations):
+        a = mp.matrix(len(xs), dn + 1 + dd)
+        b = mp.matrix(len(xs), 1)
+        for i, (x, f, w) in enumerate(zip(xs, fs, weights)):
+            s = w / den_prev[i]
+            for j in range(dn + 1):
+                a[i, j] = x ** j * s
+            for j in range(1, dd + 1):
+                a[i, dn + j] = -f * x ** j * s
+            b[i] = f * s
+        sol = mp.qr_solve(a, b)[0]
+        num = [sol[j] for j in range(dn + 1)]
+        den = [mp.mpf(1)] + [sol[dn + j] for j in range(1, dd + 1)]
+        den_prev = [mp.polyval(den[::-1], x) for x in xs]
+    return num, den
+
+
 def fit_trunc2_f64(degree=10, nodes=400, iterations=8):
     import mpmath as mp  # the test extra's; only this fit needs it
     mp.mp.dps = 50
@@ -93,21 +120,7 @@ def fit_trunc2_f64(degree=10, nodes=400, iterations=8):
 
     ys = [-(1 + mp.cos(mp.pi * (i + mp.mpf(0.5)) / nodes)) / 2 for i in range(nodes)]
     fs = [ratio(y) for y in ys]
-    den_prev = [mp.mpf(1)] * nodes
-    for _ in range(iterations):  # minimise sum ((N - f D) / (D_prev f))^2
-        a = mp.matrix(nodes, 2 * degree + 1)
-        b = mp.matrix(nodes, 1)
-        for i, (y, f) in enumerate(zip(ys, fs)):
-            s = 1 / (den_prev[i] * f)
-            for j in range(degree + 1):
-                a[i, j] = y ** j * s
-            for j in range(1, degree + 1):
-                a[i, degree + j] = -f * y ** j * s
-            b[i] = f * s
-        x = mp.qr_solve(a, b)[0]
-        num = [x[j] for j in range(degree + 1)]
-        den = [mp.mpf(1)] + [x[degree + j] for j in range(1, degree + 1)]
-        den_prev = [mp.polyval(den[::-1], y) for y in ys]
+    num, den = _loeb_rational(mp, ys, fs, [1 / f for f in fs], degree, degree, iterations)
     err = max(abs(mp.polyval(num[::-1], y) / mp.polyval(den[::-1], y) / f - 1)
               for y, f in zip(ys, fs))
     num = [mp.mpf(float(c)) for c in num]  # the float64 coefficients, exactly
@@ -122,5 +135,39 @@ def fit_trunc2_f64(degree=10, nodes=400, iterations=8):
     print(f"  _TN64_C1 = {c1!r}")
 
 
+def fit_inner_f32(nodes=300, iterations=10):
+    # z / x = c + (3/16 - y) r(y), y = 1 - x^2 in [0.0885, 1] (|z| < 2.0016),
+    # c = z / x at y = 3/16; r a (4, 4) rational fitted to the error it
+    # makes in z / x relative to z / x, weighted 1/20 for |z| < 1 (y > 0.55,
+    # where the contract is 1e-6 absolute).
+    import mpmath as mp
+    mp.mp.dps = 40
+    anchor, y0 = mp.mpf(3) / 16, mp.mpf("0.0885")
+
+    def ratio(y):  # z / x at x = sqrt(1 - y)
+        x = mp.sqrt(1 - y)
+        return mp.sqrt(2) * mp.erfinv(x) / x
+
+    c = ratio(anchor)
+    ys = [y0 + (1 - y0) * (1 - mp.cos(mp.pi * (i + mp.mpf(0.5)) / nodes)) / 2
+          for i in range(nodes)]
+    fs = [(ratio(y) - c) / (anchor - y) for y in ys]  # no node at the anchor
+    ws = [abs(anchor - y) / ratio(y) * (1 if y < mp.mpf("0.55") else mp.mpf("0.05"))
+          for y in ys]
+    num, den = _loeb_rational(mp, ys, fs, ws, 4, 4, iterations)
+    err = max(abs(mp.polyval(num[::-1], y) / mp.polyval(den[::-1], y) - f) * w
+              for y, f, w in zip(ys, fs, ws))
+    c_hi = float(np.float32(float(c)))
+    print(f"INNER_F32: (4, 4) rational in y = 1 - x^2, max weighted error {mp.nstr(err, 3)}")
+    print(f"  _INNER_P = ({', '.join(repr(float(v)) for v in num[::-1])})")
+    print(f"  _INNER_Q = ({', '.join(repr(float(v)) for v in den[::-1])})")
+    print(f"  _INNER_C = ({c_hi!r}, {float(np.float32(float(c - c_hi)))!r})")
+
+
 if __name__ == "__main__":
-    fit_trunc2_f64() if "--trunc2-f64" in sys.argv[1:] else main()
+    if "--trunc2-f64" in sys.argv[1:]:
+        fit_trunc2_f64()
+    elif "--inner-f32" in sys.argv[1:]:
+        fit_inner_f32()
+    else:
+        main()
