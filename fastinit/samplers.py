@@ -41,8 +41,8 @@ kernels then compute with the complete function: the normal quantiles' far
 tails (:func:`fastinit.transforms.normal_quantile_f32`, within 1.3 ulp of the
 exact quantile of the uniform, and :func:`~fastinit.transforms.ndtri_f64`), and
 the float32 rejection and tail samplers' rejected first attempts. The float32
-normal's fast path is the log-free inner rational (|z| < 2); its misses go
-through an outer function first (:data:`OUTER_FUNCTIONS`).
+normal kinds' fast path is the log-free inner rational (|z| < 2); their
+misses go through an outer function first (:data:`OUTER_FUNCTIONS`).
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
@@ -264,8 +264,9 @@ def _trunc_cdf_f32_with(quantile):
     return trunc_cdf_f32
 
 
-_trunc_cdf_f32 = _trunc_cdf_f32_with(normal_quantile_central_f32)
-_trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_f32)
+_trunc_cdf_f32 = _trunc_cdf_f32_with(normal_quantile_inner_f32)
+_trunc_cdf_f32_outer = _trunc_cdf_f32_with(normal_quantile_central_f32)
+_trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_split_f32)
 
 
 @scalar
@@ -381,9 +382,9 @@ SAMPLE_FUNCTIONS = {
 
 #: kind -> its complete scalar function, for the kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is a branch-free fast path that returns NaN for
-#: the rare elements it does not cover (the float32 normal quantile's tails:
-#: |z| > 2 for NORMAL_F32, |z| > 2.93 for TRUNC_CDF_F32; a rejected first
-#: attempt). Kernels compute those elements again with this function.
+#: the rare elements it does not cover (the float32 normal quantile's tails,
+#: |z| > 2; a rejected first attempt). Kernels compute those elements again
+#: with this function.
 COMPLETE_FUNCTIONS = {
     TRUNC2_REJECT_F32: _trunc2_reject_f32_complete,
     TRUNC_TAIL_F32: _trunc_tail_f32_complete,
@@ -395,13 +396,14 @@ COMPLETE_FUNCTIONS = {
 
 #: kind -> its outer function, for the fast-path kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is short enough to share the Philox loop (one
-#: pass) and misses often (the float32 normal's inner rational: 4.55 % of
-#: elements, |z| > 2). CPU kernels compute those misses again in a batch with
+#: pass) and misses often (the float32 normal quantile's inner rational:
+#: 4.55 % of normal samples, |z| > 2). CPU kernels compute those misses again in a batch with
 #: this function (vectorized, NaN for |z| > 2.93), and only its NaNs with the
 #: complete function. Draw 0 only, and neither function reads ``block`` or
 #: ``word``: the batch recomputes that word and passes only it.
 OUTER_FUNCTIONS = {
     NORMAL_F32: _normal_f32_outer,
+    TRUNC_CDF_F32: _trunc_cdf_f32_outer,
 }
 assert not set(OUTER_FUNCTIONS) & TWO_DRAW_KINDS and set(OUTER_FUNCTIONS) <= set(COMPLETE_FUNCTIONS)
 
