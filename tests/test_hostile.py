@@ -305,9 +305,13 @@ def test_sigterm_removes_the_temporary_file(tmp_path, how):
 
 
 def test_cli_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    # The child gets SIGINT's default disposition, as under a terminal: a
+    # test run started in the background by a shell inherits SIGINT ignored
+    # (POSIX), and Python then installs no KeyboardInterrupt handler.
     p = subprocess.Popen([sys.executable, "-m", "fastinit", "sample", "lecun_normal", "--shape",
                           "30000", "30000", "--seed", "0", "--out", str(tmp_path / "w.npy")],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not temporaries(tmp_path) and time.time() < deadline and p.poll() is None:
         time.sleep(0.01)
