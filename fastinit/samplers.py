@@ -61,8 +61,8 @@ from .philox import element_bits, element_block, element_word
 from .transforms import (
     box_muller_f32, box_muller_f64, log_f64, ndtri, ndtri_central_f64, ndtri_f64,
     normal_quantile_central_f32, normal_quantile_f32, normal_quantile_inner_f32,
-    normal_quantile_split_f32, normal_word_parts_f32, open_unit_f64, open_unit_f32, signed_unit_f32, signed_unit_f64,
-    trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
+    normal_quantile_split_f32, normal_word_parts_f32, open_unit_f64, open_unit_f32,
+    signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
 
 TRUNC2_INV_F32 = 0
@@ -397,9 +397,9 @@ COMPLETE_FUNCTIONS = {
 #: kind -> its outer function, for the fast-path kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is short enough to share the Philox loop (one
 #: pass) and misses often (the float32 normal quantile's inner rational:
-#: 4.55 % of normal samples, |z| > 2). CPU kernels compute those misses again in a batch with
-#: this function (vectorized, NaN for |z| > 2.93), and only its NaNs with the
-#: complete function. Draw 0 only, and neither function reads ``block`` or
+#: 4.55 % of normal samples, |z| > 2). CPU kernels compute those misses
+#: again in a batch with this function (vectorized, NaN for |z| > 2.93), and
+#: only its NaNs with the complete function. Draw 0 only, and neither function reads ``block`` or
 #: ``word``: the batch recomputes that word and passes only it.
 OUTER_FUNCTIONS = {
     NORMAL_F32: _normal_f32_outer,
@@ -419,20 +419,33 @@ def _literal_kind(kind):
     return kind.literal_value
 
 
-def sample(kind, k0, k1, block, word, x0, x1, prm):
-    """One sample of ``kind`` at Philox position ``(block, word)`` given the
-    words ``x0``, ``x1`` of draws 0 and 1 (jit-only; dispatches at compile time
-    on the literal ``kind`` so each kernel only compiles its own kind)."""
-    raise NotImplementedError("sample() is only callable from jitted code")
+def _per_kind(name, tables, doc):
+    """A jit-only function ``name(kind, k0, k1, block, word, x0, x1, prm)``
+    calling the kind's function from the first of ``tables`` that has it,
+    chosen at compile time on the literal ``kind``, so each kernel compiles
+    only its own kind."""
+    def dispatch(kind, k0, k1, block, word, x0, x1, prm):
+        raise NotImplementedError(f"{name}() is only callable from jitted code")
+    dispatch.__name__ = dispatch.__qualname__ = name
+    dispatch.__doc__ = doc
+
+    @overload(dispatch, inline="always")
+    def _dispatch_overload(kind, k0, k1, block, word, x0, x1, prm):
+        literal = _literal_kind(kind)
+        fn = next((table[literal] for table in tables if literal in table), None)
+        if fn is None:
+            raise errors.TypingError(f"{name}: sampler kind {literal} has no function here")
+
+        def impl(kind, k0, k1, block, word, x0, x1, prm):
+            return fn(k0, k1, block, word, x0, x1, prm)
+        return impl
+    return dispatch
 
 
-@overload(sample, inline="always")
-def _sample_overload(kind, k0, k1, block, word, x0, x1, prm):
-    fn = SAMPLE_FUNCTIONS[_literal_kind(kind)]
-
-    def impl(kind, k0, k1, block, word, x0, x1, prm):
-        return fn(k0, k1, block, word, x0, x1, prm)
-    return impl
+sample = _per_kind("sample", (SAMPLE_FUNCTIONS,), """One sample of ``kind`` at Philox
+    position ``(block, word)`` given the words ``x0``, ``x1`` of draws 0 and 1
+    (jit-only; dispatches at compile time on the literal ``kind`` so each
+    kernel only compiles its own kind).""")
 
 
 def _kind_in(kinds, doc):
@@ -451,20 +464,9 @@ def _kind_in(kinds, doc):
 uses_draw1 = _kind_in(TWO_DRAW_KINDS, "Whether ``kind`` reads draw 1 in its first attempt.")
 
 
-def sample_complete(kind, k0, k1, block, word, x0, x1, prm):
-    """As :func:`sample`, never NaN: the complete function of kinds that have a
-    fast path (jit-only)."""
-    raise NotImplementedError("sample_complete() is only callable from jitted code")
-
-
-@overload(sample_complete, inline="always")
-def _sample_complete_overload(kind, k0, k1, block, word, x0, x1, prm):
-    literal = _literal_kind(kind)
-    fn = COMPLETE_FUNCTIONS.get(literal, SAMPLE_FUNCTIONS[literal])
-
-    def impl(kind, k0, k1, block, word, x0, x1, prm):
-        return fn(k0, k1, block, word, x0, x1, prm)
-    return impl
+sample_complete = _per_kind("sample_complete", (COMPLETE_FUNCTIONS, SAMPLE_FUNCTIONS), """As
+    :func:`sample`, never NaN: the complete function of kinds that have a fast
+    path (jit-only).""")
 
 
 has_fast_path = _kind_in(COMPLETE_FUNCTIONS, "Whether ``kind``'s :func:`sample` may return "
@@ -473,20 +475,8 @@ has_outer_batch = _kind_in(OUTER_FUNCTIONS, "Whether ``kind``'s fast-path misses
                           "through :func:`sample_outer` in a batch (see OUTER_FUNCTIONS).")
 
 
-def sample_outer(kind, k0, k1, block, word, x0, x1, prm):
-    """As :func:`sample`, with the outer function of a kind in
-    :data:`OUTER_FUNCTIONS` (jit-only)."""
-    raise NotImplementedError("sample_outer() is only callable from jitted code")
-
-
-@overload(sample_outer, inline="always")
-def _sample_outer_overload(kind, k0, k1, block, word, x0, x1, prm):
-    fn = OUTER_FUNCTIONS[_literal_kind(kind)]
-
-    def impl(kind, k0, k1, block, word, x0, x1, prm):
-        return fn(k0, k1, block, word, x0, x1, prm)
-    return impl
-
+sample_outer = _per_kind("sample_outer", (OUTER_FUNCTIONS,), """As :func:`sample`, with the
+    outer function of a kind in :data:`OUTER_FUNCTIONS` (jit-only).""")
 
 
 @scalar
