@@ -97,6 +97,7 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # the bit mask of the slots with one is returned.
     two_pass = has_fast_path(kind) and not has_outer_batch(kind)
     words1 = side[0]
+    batch_words = side[3]
     mask = _U0
     for s in range(n):
         s = np.uint64(s)
@@ -128,6 +129,15 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                 y = x
                 if uses_draw1(kind):
                     y = block_bits(b, _U1, k0, k1)
+                if has_outer_batch(kind):
+                    # The words, for the outer batch to read its misses'
+                    # from (four unit-stride stores; recomputing the misses'
+                    # Philox blocks there took 0.2 of its 3.2 ns/element).
+                    w = o - o0 + lane
+                    batch_words[w] = x[0]
+                    batch_words[w + _L] = x[1]
+                    batch_words[w + np.uint64(32)] = x[2]
+                    batch_words[w + np.uint64(48)] = x[3]
                 out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], prm)
                 out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], prm)
                 out[o + np.uint64(32) + lane] = sample(
@@ -165,7 +175,7 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # are computed again afterwards, outside the vector loop (a call inside
     # it made LLVM vectorize it half as wide).
     mask = _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side)
-    _outer_batch_of(out, o0, g0, gids, n, k0, k1, kind, prm, side)
+    _outer_batch_of(out, o0, n, k0, k1, kind, prm, side)
     if has_fast_path(kind) and mask:
         for s in range(n):
             if (mask >> np.uint64(s)) & _U1:
@@ -176,33 +186,31 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                         out[o + i] = sample_element(kind, k0, k1, g * _G + np.uint64(i), prm)
 
 
-def _outer_batch_of(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+def _outer_batch_of(out, o0, n, k0, k1, kind, prm, side):
     """_outer_batch for a kind with an outer batch, nothing for the others
     (jit-only; resolved at compile time, so only those kinds compile it)."""
     raise NotImplementedError
 
 
 @overload(_outer_batch_of, inline="always")
-def _outer_batch_of_overload(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+def _outer_batch_of_overload(out, o0, n, k0, k1, kind, prm, side):
     if _literal_kind(kind) in OUTER_FUNCTIONS:
-        return lambda out, o0, g0, gids, n, k0, k1, kind, prm, side: _outer_batch(
-            out, o0, g0, gids, n, k0, k1, kind, prm, side)
-    return lambda out, o0, g0, gids, n, k0, k1, kind, prm, side: None
+        return lambda out, o0, n, k0, k1, kind, prm, side: _outer_batch(
+            out, o0, n, k0, k1, kind, prm, side)
+    return lambda out, o0, n, k0, k1, kind, prm, side: None
 
 
 @serial
-def _outer_batch(out, o0, g0, gids, n, k0, k1, kind, prm, side):
+def _outer_batch(out, o0, n, k0, k1, kind, prm, side):
     # The misses (NaN) of a one-pass fast path (has_outer_batch) in the n
     # groups at out[o0:], computed again as a batch: a NaN byte per element
     # (vectorized), folded 8 at a time into a 64-bit mask by one
     # multiplication and walked with tzcnt (no branch per element: about 3
-    # misses per group), the misses' words recomputed and put through the
-    # outer function (vectorized: the walk stores their flat indices, so
-    # that loop has no gather of group ids; Philox and the transform in two
-    # loops, as in _groups_vectorized: in one, LLVM left it scalar, 3x
-    # slower), and only its NaNs through the complete one (which reads the
-    # word of draw 0 only: OUTER_FUNCTIONS).
-    _, nan_bytes, at, indices, words, values = side
+    # misses per group), the walk copying the misses' words (stored by
+    # _groups_vectorized) into a dense array, which the outer function reads
+    # in a vectorized loop, and only its NaNs through the complete one (both
+    # read the word of draw 0 only: OUTER_FUNCTIONS).
+    _, nan_bytes, at, batch_words, words, values = side
     for i in range(n * GROUP_ELEMENTS):
         v = out[o0 + np.uint64(i)]
         nan_bytes[i] = np.uint8(v != v)
@@ -212,16 +220,12 @@ def _outer_batch(out, o0, g0, gids, n, k0, k1, kind, prm, side):
         bits = _U0
         for k in range(8):
             bits |= ((packed[8 * s + k] * _BYTES_TO_BITS) >> _U56) << np.uint64(8 * k)
-        g = gids[s] if gids.size else g0 + np.uint64(s)
         while bits:
-            j = trailing_zeros(bits)
-            at[count] = np.uint32(s * GROUP_ELEMENTS + j)
-            indices[count] = g * _G + j
+            i = np.uint32(s * GROUP_ELEMENTS + trailing_zeros(bits))
+            at[count] = i
+            words[count] = batch_words[i]
             bits &= bits - _U1
             count += 1
-    for k in range(count):
-        words[k] = pick_word(block_bits(element_block(indices[k]), _U0, k0, k1),
-                             element_word(indices[k]))
     for k in range(count):
         x0 = np.uint64(words[k])
         values[k] = sample_outer(kind, k0, k1, _U0, _U0, x0, x0, prm)
@@ -268,16 +272,17 @@ _GATHER = 32
 def _side():
     # _groups_vectorized's and _outer_batch's scratch (``side``; counted by
     # scratch_bytes, SIDE_BYTES): 64 words of draw 1 (two-pass kinds) and,
-    # for a batch of a one-pass kind's misses, a NaN byte per element, the
-    # misses' positions, flat indices, words and values (float32: the kinds
-    # with an outer batch are float32 kinds).
+    # for a batch of a one-pass kind (draw 0 only), a NaN byte per element,
+    # the misses' positions, every element's word, the misses' words and
+    # their values (float32: the kinds with an outer batch are float32
+    # kinds).
     return (np.empty(GROUP_ELEMENTS, np.uint32), np.empty(_BATCH, np.uint8),
-            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.uint64),
+            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.uint32),
             np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.float32))
 
 
 #: Bytes of one _side().
-SIDE_BYTES = GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 8 + 4 + 4)
+SIDE_BYTES = GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 4 + 4 + 4)
 
 
 @serial
@@ -752,7 +757,7 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
 def scratch_bytes(dtype):
     """Host memory a fill of ``dtype`` needs beyond its output: per thread,
     one work item's scratch (``_scratch``, with its ``_side``), a second
-    ``_side`` (a long run's work items; 170 KiB together), and for 16-bit
+    ``_side`` (a long run's work items; 137 KiB together), and for 16-bit
     floats the float32 buffer of a work item."""
     itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
     per_thread = _GATHER * GROUP_ELEMENTS * itemsize + 2 * SIDE_BYTES + 4 * _GATHER * 8
