@@ -221,9 +221,9 @@ def _outer_batch(out, o0, n, k0, k1, kind, prm, side):
         for k in range(8):
             bits |= ((packed[8 * s + k] * _BYTES_TO_BITS) >> _U56) << np.uint64(8 * k)
         while bits:
-            i = np.uint32(s * GROUP_ELEMENTS + trailing_zeros(bits))
-            at[count] = i
-            words[count] = batch_words[i]
+            slot = np.uint32(s * GROUP_ELEMENTS + trailing_zeros(bits))
+            at[count] = slot
+            words[count] = batch_words[slot]
             bits &= bits - _U1
             count += 1
     for k in range(count):

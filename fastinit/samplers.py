@@ -399,8 +399,9 @@ COMPLETE_FUNCTIONS = {
 #: pass) and misses often (the float32 normal quantile's inner rational:
 #: 4.55 % of normal samples, |z| > 2). CPU kernels compute those misses
 #: again in a batch with this function (vectorized, NaN for |z| > 2.93), and
-#: only its NaNs with the complete function. Draw 0 only, and neither function reads ``block`` or
-#: ``word``: the batch recomputes that word and passes only it.
+#: only its NaNs with the complete function. Draw 0 only, and neither
+#: function reads ``block`` or ``word``: the batch passes only that word
+#: (stored by the Philox loop).
 OUTER_FUNCTIONS = {
     NORMAL_F32: _normal_f32_outer,
     TRUNC_CDF_F32: _trunc_cdf_f32_outer,

@@ -244,11 +244,10 @@ def test_import_is_cuda_free_and_gpu_path_errors_clearly():
     code = ("import sys\nimport fastinit\n"
             "assert 'numba.cuda' not in sys.modules, 'import fastinit loaded numba.cuda'\n"
             "from numba.core.dispatcher import Dispatcher\n"
-            "compiled = [f'{m}.{a}' for m, mod in list(sys.modules.items())\n"
-            "            if m.startswith('fastinit') for a, v in vars(mod).items()\n"
-            "            if isinstance(v, Dispatcher) and v.signatures]\n"
-            "print(len([v for m, mod in list(sys.modules.items()) if m.startswith('fastinit')\n"
-            "           for v in vars(mod).values() if isinstance(v, Dispatcher)]), compiled)\n"
+            "found = [(f'{m}.{a}', v) for m, mod in list(sys.modules.items())\n"
+            "         if m.startswith('fastinit') for a, v in vars(mod).items()\n"
+            "         if isinstance(v, Dispatcher)]\n"
+            "print(len(found), [name for name, v in found if v.signatures])\n"
             "try:\n    fastinit.lecun_normal(seed=0)((4,), device='cuda')\n"
             "except RuntimeError as e:\n    print('RuntimeError', e)\n")
     env = {k: v for k, v in __import__("os").environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
