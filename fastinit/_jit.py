@@ -40,10 +40,10 @@ from numba.extending import intrinsic, overload
 
 # Numba's pedantic IR check flags variables renamed by IR-level inlining of
 # functions with several return paths (ndtri) into fastinit's sampler
-# dispatch; the compiled code is correct (tests compare every kind against
-# independent references). Only warnings about fastinit's own inlined
-# variables are silenced.
-warnings.filterwarnings("ignore", message=r"variable '_sample_overload__locals__",
+# dispatch (samplers._per_kind); the compiled code is correct (tests compare
+# every kind against independent references). Only warnings about
+# fastinit's own inlined variables are silenced.
+warnings.filterwarnings("ignore", message=r"variable '_per_kind__locals___dispatch_overload__",
                         category=NumbaIRAssumptionWarning)
 
 # Fork safety: GNU OpenMP, Numba's first choice where it is installed, kills

@@ -22,9 +22,10 @@ Long runs are split into chunks of ``chunk_groups`` 64-element groups (see
 short runs are spread over the pool in batches. Partial groups at the ends of
 a long span are computed as whole groups into scratch space (or element by
 element when only a few are needed); short runs (a narrow region's rows)
-gather the groups they touch, 32 at a time, into scratch space and copy their
-elements out. Because each element's value is a pure function of its index,
-the result is bit-identical for every thread count, chunk size and split.
+gather the groups they touch, 32 at a time, compute those groups' Philox
+words into scratch space and transform only their own elements. Because each
+element's value is a pure function of its index, the result is bit-identical
+for every thread count, chunk size and split.
 """
 import os
 import threading
@@ -175,7 +176,7 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # are computed again afterwards, outside the vector loop (a call inside
     # it made LLVM vectorize it half as wide).
     mask = _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side)
-    _outer_batch_of(out, o0, n, k0, k1, kind, prm, side)
+    _outer_batch_of(out, o0, np.uint64(n) * _G, k0, k1, kind, prm, side)
     if has_fast_path(kind) and mask:
         for s in range(n):
             if (mask >> np.uint64(s)) & _U1:
@@ -186,37 +187,40 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                         out[o + i] = sample_element(kind, k0, k1, g * _G + np.uint64(i), prm)
 
 
-def _outer_batch_of(out, o0, n, k0, k1, kind, prm, side):
+def _outer_batch_of(out, o0, m, k0, k1, kind, prm, side):
     """_outer_batch for a kind with an outer batch, nothing for the others
     (jit-only; resolved at compile time, so only those kinds compile it)."""
     raise NotImplementedError
 
 
 @overload(_outer_batch_of, inline="always")
-def _outer_batch_of_overload(out, o0, n, k0, k1, kind, prm, side):
+def _outer_batch_of_overload(out, o0, m, k0, k1, kind, prm, side):
     if _literal_kind(kind) in OUTER_FUNCTIONS:
-        return lambda out, o0, n, k0, k1, kind, prm, side: _outer_batch(
-            out, o0, n, k0, k1, kind, prm, side)
-    return lambda out, o0, n, k0, k1, kind, prm, side: None
+        return lambda out, o0, m, k0, k1, kind, prm, side: _outer_batch(
+            out, o0, m, k0, k1, kind, prm, side)
+    return lambda out, o0, m, k0, k1, kind, prm, side: None
 
 
 @serial
-def _outer_batch(out, o0, n, k0, k1, kind, prm, side):
-    # The misses (NaN) of a one-pass fast path (has_outer_batch) in the n
-    # groups at out[o0:], computed again as a batch: a NaN byte per element
-    # (vectorized), folded 8 at a time into a 64-bit mask by one
-    # multiplication and walked with tzcnt (no branch per element: about 3
-    # misses per group), the walk copying the misses' words (stored by
-    # _groups_vectorized) into a dense array, which the outer function reads
-    # in a vectorized loop, and only its NaNs through the complete one (both
-    # read the word of draw 0 only: OUTER_FUNCTIONS).
+def _outer_batch(out, o0, m, k0, k1, kind, prm, side):
+    # The misses (NaN) of a one-pass fast path (has_outer_batch) among the
+    # m <= _BATCH elements at out[o0:], computed again as a batch: a NaN
+    # byte per element (vectorized), folded 8 at a time into a 64-bit mask
+    # by one multiplication and walked with tzcnt (no branch per element:
+    # about 3 misses per group), the walk copying the misses' words (stored
+    # by _groups_vectorized or _fill_gathered) into a dense array, which the
+    # outer function reads in a vectorized loop, and only its NaNs through
+    # the complete one (both read the word of draw 0 only: OUTER_FUNCTIONS).
     _, nan_bytes, at, batch_words, words, values = side
-    for i in range(n * GROUP_ELEMENTS):
-        v = out[o0 + np.uint64(i)]
+    m = np.uint64(m)
+    for i in range(m):
+        v = out[o0 + i]
         nan_bytes[i] = np.uint8(v != v)
+    groups = (m + _G - _U1) // _G
+    nan_bytes[m:groups * _G] = 0  # a partial last group's missing elements
     packed = nan_bytes.view(np.uint64)
     count = 0
-    for s in range(n):
+    for s in range(groups):
         bits = _U0
         for k in range(8):
             bits |= ((packed[8 * s + k] * _BYTES_TO_BITS) >> _U56) << np.uint64(8 * k)
@@ -288,10 +292,11 @@ SIDE_BYTES = GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 4 + 4 + 4)
 @serial
 def _scratch(out):
     # A work item's scratch space (counted by scratch_bytes): _GATHER groups
-    # of out's dtype (partial groups are computed whole there), a _side()
-    # and _fill_short_runs' four descriptors per group.
+    # of out's dtype (a long span's partial groups are computed whole
+    # there), a _side(), _fill_short_runs' four descriptors per group and
+    # _fill_gathered's words of both draws.
     return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), _side(),
-            np.empty((4, _GATHER), np.uint64))
+            np.empty((4, _GATHER), np.uint64), np.empty((2, _GATHER * GROUP_ELEMENTS), np.uint32))
 
 
 @serial
@@ -306,7 +311,7 @@ def _fill_partial(out, first, i_begin, i_end, k0, k1, kind, prm, scratch):
             out[i - first] = sample_element(kind, k0, k1, i, prm)
         return
     g = i_begin // _G
-    values, side, _ = scratch
+    values, side, _, _ = scratch
     _fill_groups(values, g * _G, g, g + _U1, k0, k1, kind, prm, side)
     a = i_begin - g * _G
     o = i_begin - first
@@ -415,12 +420,11 @@ def _fill_positions(out, pos, outer_len, outer_start, outer_stride, inner_first,
 @serial
 def _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
                      k0, k1, kind, prm, scratch):
-    # As _fill_positions for short runs (a narrow region's rows): every group
-    # a run touches is computed whole into scratch, _GATHER groups (of any
-    # runs) per vectorized call, and the run's elements copied out of it.
-    # Computed one run at a time, a partial group cost 2.5x a group of a
-    # long fill (call and loop overheads).
-    values, side, slots = scratch
+    # As _fill_positions for short runs (a narrow region's rows): the groups
+    # the runs touch are gathered, _GATHER groups (of any runs) per
+    # _fill_gathered call. Computed one run at a time, a partial group cost
+    # 2.5x a group of a long fill (call and loop overheads).
+    _, side, slots, words = scratch
     gids, src, dst, count = slots[0], slots[1], slots[2], slots[3]
     pos_end = pos + np.uint64(out.size)
     n = 0
@@ -438,19 +442,65 @@ def _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first
             count[n] = min(end, g * _G + _G) - lo
             n += 1
             if n == _GATHER:
-                _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side)
+                _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side)
                 n = 0
             g += _U1
     if n:
-        _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side)
+        _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side)
 
 
 @serial
-def _copy_gathered(out, values, n, gids, src, dst, count, k0, k1, kind, prm, side):
-    _compute_groups(values, _U0, _U0, gids, n, k0, k1, kind, prm, side)
+def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side):
+    # Slot s < n: elements src[s] - 64 s .. + count[s] of group gids[s] into
+    # out[dst[s]:] (the slots' out ranges follow one another). The groups'
+    # Philox words first, in element order at words[:, 64 s:] (all 16 blocks
+    # of a group: the planar mapping spreads any 16 consecutive elements over
+    # them), then the transform of only the wanted elements, from those
+    # words, straight into out. Computing the groups whole and copying out
+    # (before) transformed 2x the elements of an unaligned 64-wide column
+    # range and 4x those of a 16-wide one.
+    words0, words1 = words[0], words[1]
     for s in range(n):
+        w = np.uint64(s) * _G
+        b0 = gids[s] * _L
+        for j in range(GROUP_BLOCKS):
+            lane = np.uint64(j)
+            x = block_bits(b0 + lane, _U0, k0, k1)
+            words0[w + lane] = x[0]
+            words0[w + _L + lane] = x[1]
+            words0[w + np.uint64(32) + lane] = x[2]
+            words0[w + np.uint64(48) + lane] = x[3]
+            if uses_draw1(kind):
+                y = block_bits(b0 + lane, _U1, k0, k1)
+                words1[w + lane] = y[0]
+                words1[w + _L + lane] = y[1]
+                words1[w + np.uint64(32) + lane] = y[2]
+                words1[w + np.uint64(48) + lane] = y[3]
+    o0 = dst[0]
+    batch_words = side[3]  # the words of out[o0:], for _outer_batch
+    misses = np.uint32(0)
+    for s in range(n):
+        i0 = src[s]
+        index0 = gids[s] * _G + (i0 - np.uint64(s) * _G)
+        t0 = dst[s] - o0
         for k in range(count[s]):
-            out[dst[s] + k] = values[src[s] + k]
+            index = index0 + k
+            x0 = np.uint64(words0[i0 + k])
+            x1 = np.uint64(words1[i0 + k]) if uses_draw1(kind) else x0
+            v = sample(kind, k0, k1, element_block(index), element_word(index), x0, x1, prm)
+            out[o0 + t0 + k] = v
+            if has_outer_batch(kind):
+                batch_words[t0 + k] = words0[i0 + k]
+            if has_fast_path(kind):
+                misses = np.uint32(misses | _nan_flag(v))
+    _outer_batch_of(out, o0, dst[n - 1] + count[n - 1] - o0, k0, k1, kind, prm, side)
+    if has_fast_path(kind) and not has_outer_batch(kind) and misses & _SIGN32:
+        for s in range(n):
+            index0 = gids[s] * _G + (src[s] - np.uint64(s) * _G)
+            for k in range(count[s]):
+                o = dst[s] + k
+                if out[o] != out[o]:
+                    out[o] = sample_element(kind, k0, k1, index0 + k, prm)
 
 
 def _itemsize(out):
@@ -760,7 +810,7 @@ def scratch_bytes(dtype):
     ``_side`` (a long run's work items; 137 KiB together), and for 16-bit
     floats the float32 buffer of a work item."""
     itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
-    per_thread = _GATHER * GROUP_ELEMENTS * itemsize + 2 * SIDE_BYTES + 4 * _GATHER * 8
+    per_thread = _GATHER * GROUP_ELEMENTS * (itemsize + 8) + 2 * SIDE_BYTES + 4 * _GATHER * 8
     if np.dtype(dtype).itemsize == 2:
         per_thread += CHUNK_GROUPS * GROUP_ELEMENTS * 4
     return per_thread * numba.get_num_threads()

@@ -53,12 +53,19 @@ COLUMN_INITS = INITS[:4] + [fastinit.TruncatedNormal(0.0, 1.0, minval=-1.0, maxv
 
 @pytest.mark.parametrize("init", COLUMN_INITS, ids=lambda i: type(i).__name__)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
-def test_one_column_regions_equal_slices(init, dtype):
+def test_narrow_regions_equal_slices(init, dtype):
     # Columns take the element-by-element path (one Philox block per
-    # element), serial when short and parallel when long; both must be the
-    # slice of the full tensor, including the fast paths' tail elements.
+    # element), serial when short and parallel when long; runs shorter than
+    # 256 elements (16- and 64-wide column ranges, aligned to the 64-element
+    # groups or not, one element per run over two outer dimensions) compute
+    # their groups' words and transform only their own elements. All must be
+    # the slice of the full tensor, including the fast paths' tail elements
+    # (thousands of elements per case, so that RandomNormal's 4.55 % and the
+    # far tail's rejected first attempts occur).
     for shape, region in [((70001, 3), np.s_[:, 1]), ((3000, 70), np.s_[5:2999, 69]),
-                          ((1, 9), np.s_[:, 4])]:
+                          ((1, 9), np.s_[:, 4]), ((3000, 70), np.s_[:, 3:19]),
+                          ((3000, 128), np.s_[:, 64:80]), ((3000, 200), np.s_[7:2990, 100:164]),
+                          ((3000, 128), np.s_[:, 64:128]), ((40, 50, 30), np.s_[:, 3:48, 7])]:
         full = init(shape, dtype)
         assert np.array_equal(init(shape, dtype, region=region), full[region]), (shape, region)
 
