@@ -132,13 +132,14 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                     y = block_bits(b, _U1, k0, k1)
                 if has_outer_batch(kind):
                     # The words, for the outer batch to read its misses'
-                    # from (four unit-stride stores; recomputing the misses'
-                    # Philox blocks there took 0.2 of its 3.2 ns/element).
+                    # from (four unit-stride stores a draw; recomputing the
+                    # misses' Philox blocks there took 0.2 of its 3.2
+                    # ns/element).
                     w = o - o0 + lane
-                    batch_words[w] = x[0]
-                    batch_words[w + _L] = x[1]
-                    batch_words[w + np.uint64(32)] = x[2]
-                    batch_words[w + np.uint64(48)] = x[3]
+                    batch_words[w] = _batch_word(kind, x[0], y[0])
+                    batch_words[w + _L] = _batch_word(kind, x[1], y[1])
+                    batch_words[w + np.uint64(32)] = _batch_word(kind, x[2], y[2])
+                    batch_words[w + np.uint64(48)] = _batch_word(kind, x[3], y[3])
                 out[o + lane] = sample(kind, k0, k1, b, _U0, x[0], y[0], prm)
                 out[o + _L + lane] = sample(kind, k0, k1, b, _U1, x[1], y[1], prm)
                 out[o + np.uint64(32) + lane] = sample(
@@ -210,7 +211,7 @@ def _outer_batch(out, o0, m, k0, k1, kind, prm, side):
     # about 3 misses per group), the walk copying the misses' words (stored
     # by _groups_vectorized or _fill_gathered) into a dense array, which the
     # outer function reads in a vectorized loop, and only its NaNs through
-    # the complete one (both read the word of draw 0 only: OUTER_FUNCTIONS).
+    # the complete one (neither reads ``block`` or ``word``: OUTER_FUNCTIONS).
     _, nan_bytes, at, batch_words, words, values = side
     m = np.uint64(m)
     for i in range(m):
@@ -231,13 +232,13 @@ def _outer_batch(out, o0, m, k0, k1, kind, prm, side):
             bits &= bits - _U1
             count += 1
     for k in range(count):
-        x0 = np.uint64(words[k])
-        values[k] = sample_outer(kind, k0, k1, _U0, _U0, x0, x0, prm)
+        x0, x1 = _draw_words(kind, words[k])
+        values[k] = sample_outer(kind, k0, k1, _U0, _U0, x0, x1, prm)
     for k in range(count):
         v = values[k]
         if v != v:
-            x0 = np.uint64(words[k])
-            v = sample_complete(kind, k0, k1, _U0, _U0, x0, x0, prm)
+            x0, x1 = _draw_words(kind, words[k])
+            v = sample_complete(kind, k0, k1, _U0, _U0, x0, x1, prm)
         out[o0 + np.uint64(at[k])] = v
 
 
@@ -273,20 +274,50 @@ _GATHER = 32
 
 
 @serial
-def _side():
+def _side(out):
     # _groups_vectorized's and _outer_batch's scratch (``side``; counted by
-    # scratch_bytes, SIDE_BYTES): 64 words of draw 1 (two-pass kinds) and,
-    # for a batch of a one-pass kind (draw 0 only), a NaN byte per element,
-    # the misses' positions, every element's word, the misses' words and
-    # their values (float32: the kinds with an outer batch are float32
-    # kinds).
+    # scratch_bytes, side_bytes): 64 words of draw 1 (two-pass kinds) and,
+    # for a batch of a one-pass kind, a NaN byte per element, the misses'
+    # positions, every element's words, the misses' words and their values
+    # (of out's dtype). A word is as wide as an element (_batch_word): draw
+    # 0's in float32, both draws' in float64.
     return (np.empty(GROUP_ELEMENTS, np.uint32), np.empty(_BATCH, np.uint8),
-            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.uint32),
-            np.empty(_BATCH, np.uint32), np.empty(_BATCH, np.float32))
+            np.empty(_BATCH, np.uint32), _words_like(out, _BATCH), _words_like(out, _BATCH),
+            np.empty(_BATCH, out.dtype))
 
 
-#: Bytes of one _side().
-SIDE_BYTES = GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 4 + 4 + 4)
+def side_bytes(itemsize):
+    """Bytes of one _side() for an output of ``itemsize`` (4 or 8) bytes."""
+    return GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 3 * itemsize)
+
+
+def _words_like(out, n):
+    """``np.empty(n)`` of unsigned integers as wide as ``out``'s elements
+    (jit-only)."""
+    raise NotImplementedError
+
+
+@overload(_words_like, inline="always")
+def _words_like_overload(out, n):
+    if out.dtype.bitwidth == 64:
+        return lambda out, n: np.empty(n, np.uint64)
+    return lambda out, n: np.empty(n, np.uint32)
+
+
+@scalar
+def _batch_word(kind, x0, x1):
+    # What the outer batch keeps of an element: the word of draw 0, or where
+    # the kind reads draw 1 (the float64 kinds) both, draw 0's in the high
+    # half: one 64-bit store (as two 32-bit ones they doubled the time of
+    # the float64 inner rational's loop).
+    return (x0 << _U32) | x1 if uses_draw1(kind) else x0
+
+
+@scalar
+def _draw_words(kind, word):
+    # The words of draws 0 and 1 kept by _batch_word.
+    word = np.uint64(word)
+    return (word >> _U32, word & _LOW32) if uses_draw1(kind) else (word, word)
 
 
 @serial
@@ -295,7 +326,7 @@ def _scratch(out):
     # of out's dtype (a long span's partial groups are computed whole
     # there), a _side(), _fill_short_runs' four descriptors per group and
     # _fill_gathered's words of both draws.
-    return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), _side(),
+    return (np.empty(_GATHER * GROUP_ELEMENTS, out.dtype), _side(out),
             np.empty((4, _GATHER), np.uint64), np.empty((2, _GATHER * GROUP_ELEMENTS), np.uint32))
 
 
@@ -351,7 +382,7 @@ def _fill_span_parallel(out, first, k0, k1, kind, prm, chunk):
         for c in numba.prange(n_chunks):
             ga = g_begin + np.uint64(c) * chunk
             _fill_groups(out, first, ga, min(ga + chunk, g_end), k0, k1, kind, prm,
-                         _side())
+                         _side(out))
 
 
 @scalar
@@ -490,7 +521,7 @@ def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side
             v = sample(kind, k0, k1, element_block(index), element_word(index), x0, x1, prm)
             out[o0 + t0 + k] = v
             if has_outer_batch(kind):
-                batch_words[t0 + k] = words0[i0 + k]
+                batch_words[t0 + k] = _batch_word(kind, x0, x1)
             if has_fast_path(kind):
                 misses = np.uint32(misses | _nan_flag(v))
     _outer_batch_of(out, o0, dst[n - 1] + count[n - 1] - o0, k0, k1, kind, prm, side)
@@ -807,10 +838,11 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
 def scratch_bytes(dtype):
     """Host memory a fill of ``dtype`` needs beyond its output: per thread,
     one work item's scratch (``_scratch``, with its ``_side``), a second
-    ``_side`` (a long run's work items; 137 KiB together), and for 16-bit
-    floats the float32 buffer of a work item."""
+    ``_side`` (a long run's work items; 137 KiB together in float32, 233 in
+    float64), and for 16-bit floats the float32 buffer of a work item."""
     itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
-    per_thread = _GATHER * GROUP_ELEMENTS * (itemsize + 8) + 2 * SIDE_BYTES + 4 * _GATHER * 8
+    per_thread = (_GATHER * GROUP_ELEMENTS * (itemsize + 8) + 2 * side_bytes(itemsize)
+                  + 4 * _GATHER * 8)
     if np.dtype(dtype).itemsize == 2:
         per_thread += CHUNK_GROUPS * GROUP_ELEMENTS * 4
     return per_thread * numba.get_num_threads()

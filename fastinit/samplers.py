@@ -39,10 +39,10 @@ Fast paths: for the kinds in :data:`COMPLETE_FUNCTIONS` the function in
 divergence) and returns NaN for the rare elements it does not cover, which
 kernels then compute with the complete function: the normal quantiles' far
 tails (:func:`fastinit.transforms.normal_quantile_f32`, within 1.3 ulp of the
-exact quantile of the uniform, and :func:`~fastinit.transforms.ndtri_f64`), and
-the float32 rejection and tail samplers' rejected first attempts. The float32
-normal kinds' fast path is the log-free inner rational (|z| < 2); their
-misses go through an outer function first (:data:`OUTER_FUNCTIONS`).
+exact quantile of the uniform, and :func:`~fastinit.transforms.normal_quantile_f64`),
+and the float32 rejection and tail samplers' rejected first attempts. The
+normal kinds' fast path is a log-free inner rational (|z| < 2); their misses
+go through an outer function first (:data:`OUTER_FUNCTIONS`).
 
 Draw usage (part of the compatibility guarantee): float32 inverse-CDF, normal
 and uniform kinds use draw 0; float64 kinds use draws 0 and 1 for each uniform.
@@ -59,8 +59,9 @@ from numba.extending import overload
 from ._jit import fma32, fma64, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
-    box_muller_f32, box_muller_f64, log_f64, ndtri, ndtri_central_f64, ndtri_f64,
-    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_inner_f32,
+    box_muller_f32, box_muller_f64, log_f64, ndtri, normal_parts_f64,
+    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_f64,
+    normal_quantile_inner_f32, normal_quantile_inner_f64, normal_quantile_outer_f64,
     normal_quantile_split_f32, normal_word_parts_f32, open_unit_f64, open_unit_f32,
     signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
@@ -200,12 +201,15 @@ _normal_f32_complete = _normal_f32_with(normal_quantile_split_f32)
 def _normal_f64_with(quantile):
     @scalar
     def normal_f64(k0, k1, block, word, x0, x1, prm):
-        return prm[0] + prm[1] * quantile(open_unit_f64(x0, x1))
+        # x = 2p - 1, p = (k + 1/2) / 2**53 for the 53-bit k (exact).
+        x = signed_unit_f64(x0, x1)
+        return prm[0] + prm[1] * quantile(x, 0.0, 1.0 - abs(x))
     return normal_f64
 
 
-_normal_f64 = _normal_f64_with(ndtri_central_f64)
-_normal_f64_complete = _normal_f64_with(ndtri_f64)
+_normal_f64 = _normal_f64_with(normal_quantile_inner_f64)
+_normal_f64_outer = _normal_f64_with(normal_quantile_outer_f64)
+_normal_f64_complete = _normal_f64_with(normal_quantile_f64)
 
 
 @scalar
@@ -290,8 +294,17 @@ def _trunc_cdf_narrow_f32(k0, k1, block, word, x0, x1, prm):
     return _rounded_f32(_trunc_cdf(_open32(x0), prm), prm)
 
 
+def _of_probability(quantile):
+    # A float64 normal quantile function of (x_hi, x_lo, a) as one of p.
+    @scalar
+    def quantile_of_p(p):
+        x_hi, x_lo, a = normal_parts_f64(p)
+        return quantile(x_hi, x_lo, a)
+    return quantile_of_p
+
+
 def _trunc_cdf_f64_with(quantile):
-    cdf = _trunc_cdf_with(quantile)
+    cdf = _trunc_cdf_with(_of_probability(quantile))
 
     @scalar
     def trunc_cdf_f64(k0, k1, block, word, x0, x1, prm):
@@ -299,8 +312,9 @@ def _trunc_cdf_f64_with(quantile):
     return trunc_cdf_f64
 
 
-_trunc_cdf_f64 = _trunc_cdf_f64_with(ndtri_central_f64)
-_trunc_cdf_f64_complete = _trunc_cdf_f64_with(ndtri_f64)
+_trunc_cdf_f64 = _trunc_cdf_f64_with(normal_quantile_inner_f64)
+_trunc_cdf_f64_outer = _trunc_cdf_f64_with(normal_quantile_outer_f64)
+_trunc_cdf_f64_complete = _trunc_cdf_f64_with(normal_quantile_f64)
 
 
 @scalar
@@ -396,17 +410,19 @@ COMPLETE_FUNCTIONS = {
 
 #: kind -> its outer function, for the fast-path kinds whose function in
 #: :data:`SAMPLE_FUNCTIONS` is short enough to share the Philox loop (one
-#: pass) and misses often (the float32 normal quantile's inner rational:
-#: 4.55 % of normal samples, |z| > 2). CPU kernels compute those misses
-#: again in a batch with this function (vectorized, NaN for |z| > 2.93), and
-#: only its NaNs with the complete function. Draw 0 only, and neither
-#: function reads ``block`` or ``word``: the batch passes only that word
-#: (stored by the Philox loop).
+#: pass) and misses often (the normal quantiles' inner rationals: 4.55 % of
+#: normal samples, |z| > 2). CPU kernels compute those misses again in a
+#: batch with this function (vectorized, NaN for |z| > 2.93 in float32, |z|
+#: > 7 in float64), and only its NaNs with the complete function. Neither
+#: function reads ``block`` or ``word``: the batch passes only the words of
+#: the draws (stored by the Philox loop).
 OUTER_FUNCTIONS = {
     NORMAL_F32: _normal_f32_outer,
+    NORMAL_F64: _normal_f64_outer,
     TRUNC_CDF_F32: _trunc_cdf_f32_outer,
+    TRUNC_CDF_F64: _trunc_cdf_f64_outer,
 }
-assert not set(OUTER_FUNCTIONS) & TWO_DRAW_KINDS and set(OUTER_FUNCTIONS) <= set(COMPLETE_FUNCTIONS)
+assert set(OUTER_FUNCTIONS) <= set(COMPLETE_FUNCTIONS)
 
 #: kind -> output dtype.
 KIND_DTYPE = {k: np.dtype(np.float64 if k & 1 else np.float32) for k in SAMPLE_FUNCTIONS}

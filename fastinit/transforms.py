@@ -203,41 +203,10 @@ _AS241_F = (2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751
 
 
 @scalar
-def ndtri_central_f64(p):
-    """:func:`ndtri` for ``p`` in (exp(-25), 1 - exp(-25)) (|z| < 7.0, all but
-    1.4e-11 of the uniforms), NaN beyond: branch-free, one division and
-    :func:`log_f64`, for vector loops and GPUs; the complete function is
-    :func:`ndtri_f64`."""
-    q = p - 0.5
-    central = abs(q) <= 0.425
-    r_c = fma64(-q, q, 0.180625)
-    t = math.sqrt(-log_f64(min(p, 1.0 - p)))
-    r_t = t - 1.6
-    num = _horner_f64(_AS241_A, r_c) * q if central else _horner_f64(_AS241_C, r_t)
-    den = _horner_f64(_AS241_B, r_c) if central else _horner_f64(_AS241_D, r_t)
-    x = num / den
-    z = x if central or q >= 0.0 else -x
-    return z if central or t <= 5.0 else math.nan
-
-
-@scalar(inline=False)
-def ndtri_f64(p):
-    """Standard normal quantile for ``p`` in (0, 1), float64: AS241 with
-    :func:`log_f64`, the scalar complete version of
-    :func:`ndtri_central_f64` (about 1e-16 relative)."""
-    z = ndtri_central_f64(p)
-    if z == z:
-        return z
-    t = math.sqrt(-math.log(min(p, 1.0 - p)))  # > 5 (the C library's log: subnormal p too)
-    x = _horner_f64(_AS241_E, t - 5.0) / _horner_f64(_AS241_F, t - 5.0)
-    return x if p > 0.5 else -x
-
-
-@scalar
 def ndtri(p):
     """Standard normal quantile Phi^-1(p) for p in (0, 1), float64, with the C
-    library's ``log`` (kept for the kinds whose values predate
-    :func:`ndtri_f64`).
+    library's ``log`` (kept for the kind whose values predate
+    :func:`normal_quantile_f64`, ``TRUNC_CDF_NARROW_F32``).
 
     Wichura's algorithm AS241 (PPND16, Applied Statistics 37 (1988) 477-484),
     relative accuracy about 1e-16; the coefficients are those of CPython's
@@ -282,6 +251,70 @@ def trunc2_ppf_f64(q):
     y = fma64(q, q, -1.0)
     rest = fma64(y, _TN64_C1, y * (_horner_f64(_TN64_R, y) / _horner_f64(_TN64_D, y)))
     return min(max(fma64(q, rest, q + q), -2.0), 2.0)
+
+
+# The float64 normal quantile (stream version 4) in the form of the float32
+# one: x = 2p - 1 as an exact sum x_hi + x_lo and a = 1 - |x| (exact), so
+# that either tail gets the uniform's full resolution. |z| <= 2 (95.45 % of
+# normal samples) is the +-2 sigma kind's log-free rational at q = x / (2
+# Phi(2) - 1); beyond, AS241's tail rationals in sqrt(-log(a / 2)).
+_INV_MASS = (1.0476692262714444, -7.750273291873262e-17)  # 1 / erf(sqrt 2), split
+
+
+@scalar
+def normal_parts_f64(p):
+    """``p`` in (0, 1) as ``x = 2p - 1 = x_hi + x_lo`` (exact) and ``a = 1 -
+    |x| = 2 min(p, 1 - p)`` (exact), the inputs of the float64 normal quantile
+    functions."""
+    x_hi = 2.0 * p - 1.0  # exact for p >= 1/4 (Sterbenz)
+    x_lo = 2.0 * p - (x_hi + 1.0)  # the rounding error below (Fast2Sum: |-1| >= 2p)
+    return x_hi, x_lo, 2.0 * min(p, 1.0 - p)
+
+
+@scalar
+def normal_quantile_inner_f64(x_hi, x_lo, a):
+    """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1) when
+    ``|z| <= 2`` (95.45 % of normal samples), NaN otherwise; float64, within
+    2 ulp.
+
+    Branch-free and log-free: :func:`trunc2_ppf_f64`'s rational at ``q = x /
+    (2 Phi(2) - 1)``, ``q`` carried as a double-double so that its rounding
+    (amplified 4x near ``|z| = 2``) does not reach ``z``.
+    """
+    q_hi = x_hi * _INV_MASS[0]
+    q_lo = fma64(x_hi, _INV_MASS[0], -q_hi) + fma64(x_lo, _INV_MASS[0], x_hi * _INV_MASS[1])
+    y = fma64(q_hi, q_hi, -1.0) + 2.0 * q_hi * q_lo
+    rest = fma64(y, _TN64_C1, y * (_horner_f64(_TN64_R, y) / _horner_f64(_TN64_D, y)))
+    z = fma64(q_lo, 2.0 + rest, fma64(q_hi, rest, q_hi + q_hi))
+    return z if y <= 0.0 else math.nan
+
+
+@scalar
+def normal_quantile_outer_f64(x_hi, x_lo, a):
+    """As :func:`normal_quantile_inner_f64` for ``2 < |z| < 7.0`` (all but
+    1.4e-11 of the rest): AS241's intermediate rational in ``sqrt(-log(a /
+    2))`` with :func:`log_f64`, branch-free; NaN beyond ``|z| = 7``."""
+    t = math.sqrt(-log_f64(0.5 * a))
+    x = _horner_f64(_AS241_C, t - 1.6) / _horner_f64(_AS241_D, t - 1.6)
+    z = x if x_hi >= 0.0 else -x
+    return z if t <= 5.0 else math.nan
+
+
+@scalar(inline=False)
+def normal_quantile_f64(x_hi, x_lo, a):
+    """The float64 normal quantile ``Phi^-1((1 + x) / 2)`` for every ``x`` in
+    (-1, 1) (``a = 1 - |x|`` down to the smallest subnormal), within 4 ulp:
+    :func:`normal_quantile_inner_f64`, :func:`normal_quantile_outer_f64`
+    where it misses, AS241's far rational beyond (with the C library's
+    ``log``: subnormal ``a`` too)."""
+    z = normal_quantile_inner_f64(x_hi, x_lo, a)
+    if z != z:
+        z = normal_quantile_outer_f64(x_hi, x_lo, a)
+    if z == z:
+        return z
+    t = math.sqrt(-math.log(0.5 * a))
+    x = _horner_f64(_AS241_E, t - 5.0) / _horner_f64(_AS241_F, t - 5.0)
+    return x if x_hi >= 0.0 else -x
 
 
 # ---------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import pytest
 from scipy.special import ndtri as scipy_ndtri
 
 from fastinit.transforms import (
-    box_muller_f32, log_f64, log_parts_f32, ndtri, ndtri_central_f64, ndtri_f64,
-    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_inner_f32,
+    box_muller_f32, log_f64, log_parts_f32, ndtri, normal_parts_f64,
+    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_f64,
+    normal_quantile_inner_f32, normal_quantile_inner_f64, normal_quantile_outer_f64,
     normal_quantile_split_f32, normal_word_parts_f32, open_unit_f32,
     signed_unit_f32, signed_unit_f64, sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
 )
@@ -198,13 +199,18 @@ def test_normal_quantile_f32_for_any_float32_probability():
 
 @numba.njit(parallel=True)
 def _map_f64(p, out, which):
+    # which: 0 log_f64(p); the float64 normal quantile of p, 1 complete, 2
+    # inner, 3 outer.
     for i in numba.prange(p.size):
+        x_hi, x_lo, a = normal_parts_f64(p[i])
         if which == 0:
             out[i] = log_f64(p[i])
         elif which == 1:
-            out[i] = ndtri_f64(p[i])
+            out[i] = normal_quantile_f64(x_hi, x_lo, a)
+        elif which == 2:
+            out[i] = normal_quantile_inner_f64(x_hi, x_lo, a)
         else:
-            out[i] = ndtri_central_f64(p[i])
+            out[i] = normal_quantile_outer_f64(x_hi, x_lo, a)
 
 
 def test_log_f64_within_one_ulp_of_numpy():
@@ -240,25 +246,35 @@ def test_log_parts_f32_over_every_exponent():
     assert (np.abs(got - want) / np.spacing(np.abs(want).astype(np.float32))).max() <= 1.2
 
 
-def test_ndtri_f64_within_4_ulp_of_mpmath():
+def test_normal_quantile_f64_within_4_ulp_of_mpmath():
+    # Random p, both tails down to float64's subnormals, and the float64
+    # normal kind's own inputs: p = (k + 1/2) / 2**53, dense at |z| = 2
+    # where the inner rational hands over to the outer one.
     mpmath = pytest.importorskip("mpmath")
     rng = np.random.default_rng(5)
-    p = np.concatenate([rng.random(4000), np.logspace(-300, -1, 500), 1 - np.logspace(-16, -1, 300)])
+    k = np.concatenate([rng.integers(0, 2**53, 3000), 2**52 + np.arange(-3, 3),
+                        np.round(2**53 * (0.5 + 0.4772498680518208 * np.linspace(-1.002, 1.002, 2001)))])
+    p = np.concatenate([rng.random(3000), np.logspace(-323.6, -1, 600), 1 - np.logspace(-16, -1, 300),
+                        (k + 0.5) / 2.0**53])
 
     def quantile(v):  # enough digits that 2 v - 1 keeps all of v's
         with mpmath.workdps(40 + int(-np.log10(min(v, 1 - v)))):
             return float(mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(v) - 1))
     want = np.array([quantile(v) for v in p])
-    got = np.empty_like(p)
-    _map_f64(p, got, 1)
+    got, inner, outer = (np.empty_like(p) for _ in range(3))
+    for out, which in ((got, 1), (inner, 2), (outer, 3)):
+        _map_f64(p, out, which)
     assert (np.abs(got - want) / np.spacing(np.abs(want))).max() <= 4.0
-    # The branch-free part is the complete function wherever it answers:
-    # everywhere but the outermost 1.4e-11 of each tail.
-    central = np.empty_like(p)
-    _map_f64(p, central, 2)
-    hit = ~np.isnan(central)
-    assert np.array_equal(central[hit], got[hit])
-    assert np.all(hit[(p > 1e-10) & (p < 1 - 1e-10)])
+    # The branch-free pieces are the complete function wherever they answer:
+    # the inner one exactly for |z| <= 2 (within 2 ulp), the outer one beyond,
+    # all but the outermost 1.4e-11 of each tail.
+    hit = ~np.isnan(inner)
+    assert np.all(hit[np.abs(want) < 2.0 - 1e-12]) and not np.any(hit[np.abs(want) > 2.0 + 1e-12])
+    assert np.array_equal(inner[hit], got[hit])
+    assert (np.abs(inner[hit] - want[hit]) / np.spacing(np.abs(want[hit]))).max() <= 2.0
+    far = hit | np.isnan(outer)
+    assert np.array_equal(outer[~far], got[~far])
+    assert np.all(~far[~hit & (p > 1e-10) & (p < 1 - 1e-10)])
 
 
 @numba.njit(parallel=True)
