@@ -132,9 +132,9 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
                     y = block_bits(b, _U1, k0, k1)
                 if has_outer_batch(kind):
                     # The words, for the outer batch to read its misses'
-                    # from (four unit-stride stores a draw; recomputing the
-                    # misses' Philox blocks there took 0.2 of its 3.2
-                    # ns/element).
+                    # from (four unit-stride stores, a float64 element's
+                    # two words as one; recomputing the misses' Philox
+                    # blocks there took 0.2 of its 3.2 ns/element).
                     w = o - o0 + lane
                     batch_words[w] = _batch_word(kind, x[0], y[0])
                     batch_words[w + _L] = _batch_word(kind, x[1], y[1])
@@ -150,9 +150,7 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
             misses = np.uint32(0)
             for i in range(GROUP_ELEMENTS):
                 if uses_draw1(kind) and _itemsize(out) == 8:
-                    parked = np.float64(out[o + np.uint64(i)]).view(np.uint64)
-                    x0 = parked >> _U32
-                    x1 = parked & _LOW32
+                    x0, x1 = _unpaired(np.float64(out[o + np.uint64(i)]).view(np.uint64))
                 else:
                     x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
                     x1 = words1[i] if uses_draw1(kind) else x0
@@ -264,9 +262,23 @@ def _nan_flag(v):
 
 
 @scalar
+def _paired(word0, word1):
+    # A float64 element's two Philox words (draws 0 and 1) as one 64-bit
+    # word, draw 0's in the high half: how the two-pass loop parks them in
+    # the output and the outer batch keeps them (_batch_word).
+    return np.uint64((word0 << _U32) | word1)
+
+
+@scalar
+def _unpaired(word):
+    # The words of draws 0 and 1 packed by _paired.
+    return word >> _U32, word & _LOW32
+
+
+@scalar
 def _as_float64(word0, word1):
     # The two words of a float64 element parked in its output (bits only).
-    return np.uint64((word0 << _U32) | word1).view(np.float64)
+    return _paired(word0, word1).view(np.float64)
 
 
 #: Groups of short runs computed together (see _fill_short_runs).
@@ -307,17 +319,17 @@ def _words_like_overload(out, n):
 @scalar
 def _batch_word(kind, x0, x1):
     # What the outer batch keeps of an element: the word of draw 0, or where
-    # the kind reads draw 1 (the float64 kinds) both, draw 0's in the high
-    # half: one 64-bit store (as two 32-bit ones they doubled the time of
-    # the float64 inner rational's loop).
-    return (x0 << _U32) | x1 if uses_draw1(kind) else x0
+    # the kind reads draw 1 (the float64 kinds) both, _paired: one 64-bit
+    # store (as two 32-bit ones they doubled the time of the float64 inner
+    # rational's loop).
+    return _paired(x0, x1) if uses_draw1(kind) else x0
 
 
 @scalar
 def _draw_words(kind, word):
     # The words of draws 0 and 1 kept by _batch_word.
     word = np.uint64(word)
-    return (word >> _U32, word & _LOW32) if uses_draw1(kind) else (word, word)
+    return _unpaired(word) if uses_draw1(kind) else (word, word)
 
 
 @serial
