@@ -60,9 +60,9 @@ from ._jit import fma32, fma64, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
     box_muller_f32, box_muller_f64, log_f64, ndtri, normal_parts_f64,
-    normal_quantile_central_f32, normal_quantile_f32, normal_quantile_f64,
-    normal_quantile_inner_f32, normal_quantile_inner_f64, normal_quantile_outer_f64,
-    normal_quantile_split_f32, normal_word_parts_f32, open_unit_f64, open_unit_f32,
+    normal_quantile_central_f32, normal_quantile_f64, normal_quantile_inner_f32,
+    normal_quantile_inner_f64, normal_quantile_outer_f64, normal_quantile_split_f32,
+    normal_word_f32, normal_word_inner_f32, normal_word_outer_f32, open_unit_f64, open_unit_f32,
     signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
 )
 
@@ -184,18 +184,16 @@ def _trunc2_reject_f64(k0, k1, block, word, x0, x1, prm):
     return prm[0] + prm[1] * _reject_z_f64(k0, k1, block, word, x0, x1)
 
 
-def _normal_f32_with(quantile):
+def _normal_f32_with(z_of_word):
     @scalar
     def normal_f32(k0, k1, block, word, x0, x1, prm):
-        # p = (x0 + 1/2) / 2**32: the tails reach |z| = 6.34 (p = 2**-33).
-        x_hi, x_lo, a = normal_word_parts_f32(x0)
-        return _F32(prm[0]) + _F32(prm[1]) * quantile(x_hi, x_lo, a)
+        return _F32(prm[0]) + _F32(prm[1]) * z_of_word(x0)
     return normal_f32
 
 
-_normal_f32 = _normal_f32_with(normal_quantile_inner_f32)
-_normal_f32_outer = _normal_f32_with(normal_quantile_central_f32)
-_normal_f32_complete = _normal_f32_with(normal_quantile_split_f32)
+_normal_f32 = _normal_f32_with(normal_word_inner_f32)
+_normal_f32_outer = _normal_f32_with(normal_word_outer_f32)
+_normal_f32_complete = _normal_f32_with(normal_word_f32)
 
 
 def _normal_f64_with(quantile):
@@ -249,6 +247,11 @@ def _open_unit_32bits(x):
                  (_F32(np.int32(x & _LOW8)) + _HALF32) * _INV_2_32)
 
 
+@scalar
+def _central_f32(x, a):
+    return normal_quantile_central_f32(x, _F32(0.0), a)
+
+
 def _trunc_cdf_f32_with(quantile):
     @scalar
     def trunc_cdf_f32(k0, k1, block, word, x0, x1, prm):
@@ -262,14 +265,14 @@ def _trunc_cdf_f32_with(quantile):
         lower = fma32(u, w, _F32(prm[2]))
         upper = fma32(v, w, _F32(prm[3]))
         a = _TWO32 * min(lower, upper)
-        z = quantile(a - _ONE32 if lower <= upper else _ONE32 - a, _F32(0.0), a)
+        z = quantile(a - _ONE32 if lower <= upper else _ONE32 - a, a)
         x = min(max(_F32(prm[0]) + _F32(prm[1]) * z, _F32(prm[6])), _F32(prm[7]))
         return x if z == z else z  # NaN (the fast path's miss) survives the clamp
     return trunc_cdf_f32
 
 
 _trunc_cdf_f32 = _trunc_cdf_f32_with(normal_quantile_inner_f32)
-_trunc_cdf_f32_outer = _trunc_cdf_f32_with(normal_quantile_central_f32)
+_trunc_cdf_f32_outer = _trunc_cdf_f32_with(_central_f32)
 _trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_split_f32)
 
 

@@ -20,6 +20,10 @@ With ``x0, x1, ...`` the words of draws 0, 1, ... of an element (see
 * The truncated normal on [-2, 2] by inverse CDF is
   ``z = Phi^-1(1/2 + q * P)``, ``q`` the signed unit variate and
   ``P = erf(sqrt 2) / 2 = Phi(2) - 1/2``.
+* The float32 normal (stream version 4, :func:`normal_word_f32`) is
+  ``z = Phi^-1((k + 1/2) / 2**24)`` (``k = x0 >> 8``: the signed unit
+  variate's cell) where that is within ``|z| < 2``, and the quantile of all
+  32 bits, ``Phi^-1((x0 + 1/2) / 2**32)``, beyond.
 """
 import math
 
@@ -445,40 +449,44 @@ def normal_quantile_central_f32(x_hi, x_lo, a):
 # to mpmath's erfinv by benchmarks/scripts/fit_normal_quantile.py
 # --inner-f32 (relative error of z / x 1.2e-8 at the fit's weights).
 # Anchoring at y = 3/16 (|z| = 1.73) rather than y = 1 (z = 0) damps r's
-# rounding where the 2-ulp bound applies, |z| >= 1: it measured within
-# 1 ulp of the correctly rounded quantile there.
+# rounding where the 2-ulp bound applies, |z| >= 1. x is taken exactly
+# (a float32), so the last step is one FMA and a product: within 2 ulp of
+# the correctly rounded quantile of every float32 x with |z| >= 1 (1 ulp
+# with c's low part and a compensated last step, which cost a third more
+# of the loop; see docs/performance.md).
 _INNER_P = (_F32(22.10050574132009), _F32(1079.637679193696), _F32(1350.8432337103764),
             _F32(265.84898255232577), _F32(7.191161938718775))
 _INNER_Q = (_F32(893.8782063075786), _F32(2013.587931895971), _F32(840.8133075865411),
             _F32(75.58084150860678), _F32(1.0))
-_INNER_C = (_F32(1.8323071002960205), _F32(9.910086e-09))
+_INNER_C = _F32(1.8323071002960205)
 _INNER_Y = _F32(0.1875)
 _Y_INNER = _F32(0.0889)  # y = 1 - x^2 at |z| = 2.00015
 
 
 @scalar
-def normal_quantile_inner_f32(x_hi, x_lo, a):
-    """``z = Phi^-1((1 + x) / 2)`` as :func:`normal_quantile_central_f32`,
-    when ``|z| < 2.0001`` (95.45 % of normal samples); NaN otherwise.
+def normal_quantile_inner_f32(x, a):
+    """``z = Phi^-1((1 + x) / 2)`` for a float32 ``x`` in (-1, 1), given
+    ``a = 1 - |x|``, when ``|z| < 2.0001`` (95.45 % of normal samples); NaN
+    otherwise.
 
-    No ``log``: a rational in ``y = 1 - x^2``, so it costs a third of the
-    central function (it is the float32 normal kind's one-pass loop since
-    stream version 4). Within 1 ulp of the correctly rounded quantile for
-    ``|z| >= 1``, within 2e-7 below.
+    No ``log``: a rational in ``y = 1 - x^2``, so it costs about what the
+    +-2 sigma kind's rational does (it is the float32 normal kinds' one-pass
+    loop). Within 2 ulp of the correctly rounded quantile for ``|z| >= 1``,
+    within 2e-7 below.
     """
     y = _one_minus_x2(a)
     r = _horner_f32(_INNER_P, y) / _horner_f32(_INNER_Q, y)
-    z = _times_x(r, _INNER_C[0], _INNER_C[1], _INNER_Y - y, x_hi, x_lo)
+    z = x * fma32(_INNER_Y - y, r, _INNER_C)
     return z if y >= _Y_INNER else _NAN32
 
 
 @scalar(inline=False)
-def normal_quantile_split_f32(x_hi, x_lo, a):
-    """The float32 normal kind's quantile (stream version 4):
+def normal_quantile_split_f32(x, a):
+    """The float32 truncated-normal kind's quantile of a float32 ``x``:
     :func:`normal_quantile_inner_f32` where it answers (``|z| < 2``),
     :func:`normal_quantile_f32` beyond."""
-    z = normal_quantile_inner_f32(x_hi, x_lo, a)
-    return z if z == z else normal_quantile_f32(x_hi, x_lo, a)
+    z = normal_quantile_inner_f32(x, a)
+    return z if z == z else normal_quantile_f32(x, _F32(0.0), a)
 
 
 @scalar(inline=False)
@@ -535,6 +543,42 @@ def normal_word_parts_f32(x0):
     t = np.int32(s ^ np.int32(s >> _I31))  # s if s >= 0 else -s - 1
     a = (_F32(np.int32(_MAX31 - t)) + _HALF32) * _INV_2_31
     return x_hi, x_lo, a
+
+
+# The float32 normal kind (stream version 4) from its word: the 95.45 % of
+# samples with |z| < 2 are the quantile of the word's 24-bit variate
+# (signed_unit_f32, exact in float32, as the +-2 sigma kind's), the 4.55 %
+# beyond the quantile of all 32 bits (normal_word_parts_f32), so the tails
+# reach p = 2**-33 (|z| = 6.34). Which piece answers depends on the 24 bits
+# only: a 2**-24 cell of p is wholly inner or wholly outer.
+
+
+@scalar
+def normal_word_inner_f32(x0):
+    """The float32 normal kind's fast path: ``Phi^-1((k + 1/2) / 2**24)``,
+    ``k = x0 >> 8``, where ``|z| < 2.0001``; NaN otherwise."""
+    x = signed_unit_f32(x0)
+    return normal_quantile_inner_f32(x, _ONE32 - abs(x))
+
+
+@scalar
+def normal_word_outer_f32(x0):
+    """The float32 normal kind beyond the inner piece (its outer batch):
+    ``Phi^-1((x0 + 1/2) / 2**32)`` where ``|z| < 2.93``; NaN otherwise."""
+    x_hi, x_lo, a = normal_word_parts_f32(x0)
+    return normal_quantile_central_f32(x_hi, x_lo, a)
+
+
+@scalar(inline=False)
+def normal_word_f32(x0):
+    """The float32 normal kind's standard normal sample of the word ``x0``,
+    complete: :func:`normal_word_inner_f32` where it answers, else
+    ``Phi^-1((x0 + 1/2) / 2**32)`` by :func:`normal_quantile_f32`."""
+    z = normal_word_inner_f32(x0)
+    if z == z:
+        return z
+    x_hi, x_lo, a = normal_word_parts_f32(x0)
+    return normal_quantile_f32(x_hi, x_lo, a)
 
 
 # ---------------------------------------------------------------------------

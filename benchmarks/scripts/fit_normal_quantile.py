@@ -157,11 +157,10 @@ def fit_inner_f32(nodes=300, iterations=10):
     num, den = _loeb_rational(mp, ys, fs, ws, 4, 4, iterations)
     err = max(abs(mp.polyval(num[::-1], y) / mp.polyval(den[::-1], y) - f) * w
               for y, f, w in zip(ys, fs, ws))
-    c_hi = float(np.float32(float(c)))
     print(f"INNER_F32: (4, 4) rational in y = 1 - x^2, max weighted error {mp.nstr(err, 3)}")
     print(f"  _INNER_P = ({', '.join(repr(float(v)) for v in num[::-1])})")
     print(f"  _INNER_Q = ({', '.join(repr(float(v)) for v in den[::-1])})")
-    print(f"  _INNER_C = ({c_hi!r}, {float(np.float32(float(c - c_hi)))!r})")
+    print(f"  _INNER_C = {float(np.float32(float(c)))!r}")
 
 
 if __name__ == "__main__":
