@@ -451,9 +451,10 @@ def normal_quantile_central_f32(x_hi, x_lo, a):
 # Anchoring at y = 3/16 (|z| = 1.73) rather than y = 1 (z = 0) damps r's
 # rounding where the 2-ulp bound applies, |z| >= 1. x is taken exactly
 # (a float32), so the last step is one FMA and a product: within 2 ulp of
-# the correctly rounded quantile of every float32 x with |z| >= 1 (1 ulp
-# with c's low part and a compensated last step, which cost a third more
-# of the loop; see docs/performance.md).
+# the correctly rounded quantile of every float32 x with |z| >= 1. (A
+# 32-bit x, split as x_hi + x_lo, needed c's low part and a compensated
+# last step: 1 ulp, but about 33 vector operations per 8 lanes against
+# the +-2 sigma kind's 22; see docs/performance.md.)
 _INNER_P = (_F32(22.10050574132009), _F32(1079.637679193696), _F32(1350.8432337103764),
             _F32(265.84898255232577), _F32(7.191161938718775))
 _INNER_Q = (_F32(893.8782063075786), _F32(2013.587931895971), _F32(840.8133075865411),
