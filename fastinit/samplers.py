@@ -63,7 +63,8 @@ from .transforms import (
     normal_quantile_central_f32, normal_quantile_f64, normal_quantile_inner_f32,
     normal_quantile_inner_f64, normal_quantile_outer_f64, normal_quantile_split_f32,
     normal_word_f32, normal_word_inner_f32, normal_word_outer_f32, open_unit_f64, open_unit_f32,
-    signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32, unit_f64,
+    signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, uint_to_f64, unit_f32,
+    unit_f64,
 )
 
 TRUNC2_INV_F32 = 0
@@ -279,7 +280,7 @@ _trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_split_f32)
 @scalar
 def _open32(x):
     # (x + 1/2) / 2**32 for a 32-bit word, in float64 (exact).
-    return (np.float64(x) + 0.5) * 2.3283064365386963e-10
+    return (uint_to_f64(x) + 0.5) * 2.3283064365386963e-10
 
 
 @scalar
