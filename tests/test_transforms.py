@@ -12,8 +12,8 @@ from fastinit.transforms import (
     normal_quantile_central_f32, normal_quantile_f32, normal_quantile_f64,
     normal_quantile_inner_f32, normal_quantile_inner_f64, normal_quantile_outer_f64,
     normal_quantile_split_f32, normal_word_f32, normal_word_inner_f32, normal_word_outer_f32,
-    normal_word_parts_f32, open_unit_f32,
-    signed_unit_f32, signed_unit_f64, sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, unit_f32,
+    normal_word_parts_f32, open_unit_f32, open_unit_f64, signed_unit_f32, signed_unit_f64,
+    sincos_2pi_f32, trunc2_ppf_f32, trunc2_ppf_f64, uint_to_f64, unit_f32, unit_f64,
 )
 from reference import trunc2_ppf
 
@@ -98,6 +98,36 @@ def test_uniform_grids_exact_and_open():
                           0.5 / 2**23, 8388607.5 / 2**23]
     assert u.tolist() == [0.0, 0.0, 2**-24, 0.5, 1 - 2**-24]
     assert -1 < d.min() and d.max() < 1
+
+
+@numba.njit
+def _units_f64(x0, x1):
+    out = np.empty((4, x0.size))
+    for i in range(x0.size):
+        out[0, i] = signed_unit_f64(x0[i], x1[i])
+        out[1, i] = unit_f64(x0[i], x1[i])
+        out[2, i] = open_unit_f64(x0[i], x1[i])
+        out[3, i] = uint_to_f64(x0[i] << np.uint64(20) | x1[i])
+    return out
+
+
+def test_float64_variates_are_the_documented_53_bit_grids():
+    # The documented definitions in exact rational arithmetic (Python ints
+    # and fractions), for edge words and random ones: the bit-trick
+    # conversions (uint_to_f64) must give exactly these values.
+    from fractions import Fraction
+    edge = [0, 1, 2**11 - 1, 2**11, 2**31 - 1, 2**31, 2**32 - 1]
+    rng = np.random.default_rng(5)
+    x0 = np.array(edge * len(edge) + rng.integers(0, 2**32, 2000).tolist(), np.uint64)
+    x1 = np.array([w for w in edge for _ in edge] + rng.integers(0, 2**32, 2000).tolist(),
+                  np.uint64)
+    got = _units_f64(x0, x1)
+    for i, (a, b) in enumerate(zip(x0.tolist(), x1.tolist())):
+        k = (a << 21) | (b >> 11)
+        assert got[0, i] == float(Fraction(2 * k - 2**53 + 1, 2**53))
+        assert got[1, i] == float(Fraction(k, 2**53))
+        assert got[2, i] == float(Fraction(2 * k + 1, 2**54))
+        assert got[3, i] == float((a << 20) | b)  # below 2**52: exact
 
 
 @numba.njit(parallel=True)
