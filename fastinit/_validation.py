@@ -181,11 +181,14 @@ def available_memory():
 
 
 def check_allocation(nbytes, what):
-    """Raise MemoryError, before allocating, if ``nbytes`` cannot fit in memory."""
+    """Raise MemoryError, before allocating, if ``nbytes`` cannot fit in memory.
+    ``what`` (a str, or a callable returning one: formatting a dtype costs
+    microseconds that a small fill should not pay) names the allocation."""
     if nbytes <= _CHECKED_BYTES:
         return
     avail = available_memory()
     if avail is not None and nbytes > avail:
+        what = what() if callable(what) else what
         raise MemoryError(f"{what} needs {nbytes / 2**30:.2f} GiB but only {avail / 2**30:.2f} GiB "
                           "of memory is available; generate it in regions or stream it to disk "
                           "(fastinit.save_npy)")

@@ -27,6 +27,7 @@ words into scratch space and transform only their own elements. Because each
 element's value is a pure function of its index, the result is bit-identical
 for every thread count, chunk size and split.
 """
+import math
 import os
 import threading
 
@@ -749,11 +750,16 @@ class Runs:
     def __init__(self, inner_first, run_len, outer_len=(), outer_start=(), outer_stride=()):
         self.inner_first = int(inner_first)
         self.run_len = int(run_len)
-        self.outer_len = np.asarray(outer_len, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
-        self.outer_start = np.asarray(outer_start, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
-        self.outer_stride = np.asarray(outer_stride, np.int64).reshape(-1) if len(outer_len) else _NO_OUTER
-        self.size = self.run_len * int(np.prod(self.outer_len, dtype=object)) if len(outer_len) \
-            else self.run_len
+        if len(outer_len):
+            self.outer_len = np.array(outer_len, np.int64).reshape(-1)
+            self.outer_start = np.array(outer_start, np.int64).reshape(-1)
+            self.outer_stride = np.array(outer_stride, np.int64).reshape(-1)
+            # Python ints: no int64 overflow (np.prod(dtype=object) did the
+            # same at 2.1 us of a small fill's 25).
+            self.size = self.run_len * math.prod(self.outer_len.tolist())
+        else:
+            self.outer_len = self.outer_start = self.outer_stride = _NO_OUTER
+            self.size = self.run_len
 
     @classmethod
     def contiguous(cls, first, count):

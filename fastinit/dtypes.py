@@ -86,13 +86,20 @@ def bound_keys(dt, low, high, high_inclusive=True):
     return max(lo, 1 - inf), min(hi, inf - 1)
 
 
+_LARGEST = {dt: float(np.finfo(dt).max) for dt in (FLOAT32, FLOAT64)}
+
+
 def inward_bounds(dt, low, high, high_inclusive=True):
     """The smallest float32/float64 ``dt`` value >= ``low`` and the largest <= ``high``
     (< ``high`` when ``high_inclusive`` is false), as Python floats; bounds beyond
     the format's range give +-inf or the extreme finite value."""
     t = dt.type
-    with np.errstate(over="ignore"):  # huge bounds become +-inf
-        a, b = t(low), t(high)
+    largest = _LARGEST.get(dt, -1.0)
+    if abs(low) <= largest and abs(high) <= largest:
+        a, b = t(low), t(high)  # no overflow (an errstate costs 1.5 us per small fill)
+    else:
+        with np.errstate(over="ignore"):  # huge bounds become +-inf
+            a, b = t(low), t(high)
     if float(a) < low:
         a = np.nextafter(a, t(np.inf))
     if float(b) > high or (not high_inclusive and float(b) >= high):
