@@ -3,8 +3,9 @@
 Two measurements that bench_kinds cannot separate:
 
 * the transform loops alone, one thread, 32768 words in cache: a plain
-  conversion, the +-2 sigma rational (``lecun_normal``'s) and the float32
-  normal quantile's fast path (``RandomNormal``'s), in ns/element;
+  conversion, the +-2 sigma rational (``lecun_normal``'s), the float32
+  normal's inner piece (``RandomNormal``'s fast path since stream version 4)
+  and version 3's central quantile (now its outer batch's), in ns/element;
 * the raw stream (``BITS_U32``: Philox and the store, no transform) against
   the ``lecun_normal`` float32 fill and a constant write, two threads,
   pre-touched buffers, interleaved (medians of ``--repeat``): the Philox
@@ -44,10 +45,18 @@ def _trunc2(words, out):
 
 
 @numba.njit(fastmath=_CONTRACT, error_model="numpy")
-def _normal(words, out):
+def _normal_central(words, out):
+    # Stream version 3's fast path (now the outer batch's function).
     for i in range(words.size):
         x_hi, x_lo, a = transforms.normal_word_parts_f32(np.uint64(words[i]))
         out[i] = transforms.normal_quantile_central_f32(x_hi, x_lo, a)
+
+
+@numba.njit(fastmath=_CONTRACT, error_model="numpy")
+def _normal_inner(words, out):
+    # Stream version 4's fast path: the inner piece (NaN beyond |z| = 2).
+    for i in range(words.size):
+        out[i] = transforms.normal_word_inner_f32(np.uint64(words[i]))
 
 
 def per_element_in_cache(loop, words, out, calls=50):
@@ -89,7 +98,8 @@ def main():
     out = np.empty(words.size, np.float32)
     print("transform loop alone (1 thread, 32768 words in cache) | ns/elem")
     for label, loop in (("plain conversion", _conversion), ("+-2 sigma rational", _trunc2),
-                        ("float32 normal quantile (fast path)", _normal)):
+                        ("float32 normal inner piece (version 4 fast path)", _normal_inner),
+                        ("float32 normal central quantile (version 3)", _normal_central)):
         print(f"{label} | {per_element_in_cache(loop, words, out) * 1e9:.3f}")
 
     n = int(float(a.n))
