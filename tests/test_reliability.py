@@ -1,6 +1,7 @@
 """Determinism everywhere, uncorrelated streams, concurrency and hostile input."""
 import concurrent.futures
 import hashlib
+import os
 import subprocess
 import sys
 
@@ -62,6 +63,45 @@ def test_same_bits_across_processes():
     want = [digest(fastinit.LecunNormal(seed=1)(SHAPE, dt)) for dt in ["float32", "float64",
                                                                           "bfloat16"]]
     assert out.stdout.split() == want
+
+
+_VECTOR_WIDTH_CASES = ["fastinit.LecunNormal(seed=1)((193, 67), 'float32')",
+                       "fastinit.RandomNormal(seed=3)((193, 67), 'bfloat16')",
+                       "fastinit.TruncatedNormal(0.0, 1.0, seed=4, minval=-1.0, maxval=3.0)"
+                       "((193, 67), 'float64')"]
+
+
+def _host_features():
+    from numba.core.codegen import get_host_cpu_features
+    return get_host_cpu_features()
+
+
+def test_512_bit_vectors_unless_the_user_chose_a_target():
+    # fastinit._jit turns LLVM's prefer-256-bit tuning off on AVX-512 hosts,
+    # and leaves a target the user chose alone.
+    code = "import fastinit, numba; print(numba.config.CPU_FEATURES)"
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout.strip()
+    host = _host_features()
+    assert out == (host + ",-prefer-256-bit" if "+avx512f" in host.split(",") else "None")
+    chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env=dict(env, NUMBA_CPU_FEATURES=host)).stdout.strip()
+    assert chosen == host
+
+
+def test_same_bits_with_numbas_default_vector_width(tmp_path):
+    # A process where the user chose the host's own target gets Numba's
+    # default tuning (256-bit vectors on AVX-512 hosts): same values.
+    code = ("import hashlib, numpy as np, fastinit\n"
+            f"for expr in {_VECTOR_WIDTH_CASES!r}:\n"
+            "    x = eval(expr)\n"
+            "    print(hashlib.sha256(np.ascontiguousarray(x).view(np.uint8)).hexdigest())\n")
+    env = dict(os.environ, NUMBA_CPU_FEATURES=_host_features(), NUMBA_CACHE_DIR=str(tmp_path))
+    env.pop("NUMBA_CPU_NAME", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env)
+    assert out.stdout.split() == [digest(eval(expr)) for expr in _VECTOR_WIDTH_CASES]
 
 
 N = 10_000_000
