@@ -54,21 +54,28 @@ def test_same_bits_for_threads_chunks_regions_fill_and_repeats(name, dtype, monk
         assert digest(init(SHAPE, dtype)) == digest(ref), chunk
 
 
-def test_same_bits_across_processes():
+def subprocess_digests(exprs, env=None):
+    """digest() of each of ``exprs`` (expressions over fastinit), evaluated in
+    a fresh Python process with environment ``env``."""
     code = ("import hashlib, numpy as np, fastinit\n"
-            "for dt in ['float32', 'float64', 'bfloat16']:\n"
-            "    x = fastinit.LecunNormal(seed=1)((193, 67), dt)\n"
-            "    print(hashlib.sha256(np.ascontiguousarray(x).view(np.uint8)).hexdigest())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    want = [digest(fastinit.LecunNormal(seed=1)(SHAPE, dt)) for dt in ["float32", "float64",
-                                                                          "bfloat16"]]
-    assert out.stdout.split() == want
+            f"for expr in {list(exprs)!r}:\n"
+            "    x = np.ascontiguousarray(eval(expr)).reshape(-1)\n"
+            "    print(hashlib.sha256(x.view(np.uint8)).hexdigest())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env)
+    return out.stdout.split()
 
 
-_VECTOR_WIDTH_CASES = ["fastinit.LecunNormal(seed=1)((193, 67), 'float32')",
-                       "fastinit.RandomNormal(seed=3)((193, 67), 'bfloat16')",
+def test_same_bits_across_processes():
+    exprs = [f"fastinit.LecunNormal(seed=1)({SHAPE}, {dt!r})"
+             for dt in ["float32", "float64", "bfloat16"]]
+    assert subprocess_digests(exprs) == [digest(eval(expr)) for expr in exprs]
+
+
+_VECTOR_WIDTH_CASES = [f"fastinit.LecunNormal(seed=1)({SHAPE}, 'float32')",
+                       f"fastinit.RandomNormal(seed=3)({SHAPE}, 'bfloat16')",
                        "fastinit.TruncatedNormal(0.0, 1.0, seed=4, minval=-1.0, maxval=3.0)"
-                       "((193, 67), 'float64')"]
+                       f"({SHAPE}, 'float64')"]
 
 
 def _host_features():
@@ -93,15 +100,10 @@ def test_512_bit_vectors_unless_the_user_chose_a_target():
 def test_same_bits_with_numbas_default_vector_width(tmp_path):
     # A process where the user chose the host's own target gets Numba's
     # default tuning (256-bit vectors on AVX-512 hosts): same values.
-    code = ("import hashlib, numpy as np, fastinit\n"
-            f"for expr in {_VECTOR_WIDTH_CASES!r}:\n"
-            "    x = eval(expr)\n"
-            "    print(hashlib.sha256(np.ascontiguousarray(x).view(np.uint8)).hexdigest())\n")
     env = dict(os.environ, NUMBA_CPU_FEATURES=_host_features(), NUMBA_CACHE_DIR=str(tmp_path))
     env.pop("NUMBA_CPU_NAME", None)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=env)
-    assert out.stdout.split() == [digest(eval(expr)) for expr in _VECTOR_WIDTH_CASES]
+    assert subprocess_digests(_VECTOR_WIDTH_CASES, env) == [
+        digest(eval(expr)) for expr in _VECTOR_WIDTH_CASES]
 
 
 N = 10_000_000
