@@ -497,11 +497,17 @@ def _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first
     _, side, slots, words = scratch
     gids, src, dst, count = slots[0], slots[1], slots[2], slots[3]
     pos_end = pos + np.uint64(out.size)
+    # One outer dimension (a matrix's column range): run r starts at base +
+    # r * step, without run_first's array reads in the loop.
+    one_dim = outer_len.size == 1
+    step = np.uint64(outer_stride[0]) if one_dim else _U0
+    base = inner_first + np.uint64(outer_start[0]) * step if one_dim else _U0
     n = 0
     for r in range(pos // run_len, (pos_end + run_len - _U1) // run_len):
         a = max(pos, r * run_len)
         b = min(pos_end, (r + _U1) * run_len)
-        first = run_first(r, outer_len, outer_start, outer_stride, inner_first) + (a - r * run_len)
+        first = (base + r * step if one_dim else
+                 run_first(r, outer_len, outer_start, outer_stride, inner_first)) + (a - r * run_len)
         end = first + (b - a)
         g = first // _G
         while g * _G < end:
