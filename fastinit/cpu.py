@@ -469,7 +469,7 @@ def _fill_positions(out, pos, outer_len, outer_start, outer_stride, inner_first,
     # views of them: passed per run as references, ``out`` and the nine
     # scratch arrays cost about 100 atomic reference-count operations per
     # run (0.6 ns/element of runs 1280 long, one thread), and the run
-    # descriptors four per run (a third of a 16-wide region's time).
+    # descriptors four per run (6 % of a 16-wide region's time).
     out = borrowed(out)
     outer_len = borrowed(outer_len)
     outer_start = borrowed(outer_start)
