@@ -26,7 +26,9 @@ Policy
 * ``boundscheck=False`` (Numba's default) - the kernels compute every index from
   validated run descriptions.
 """
+import ctypes
 import hashlib
+import importlib.metadata
 import os
 import pathlib
 import types
@@ -47,16 +49,41 @@ from numba.extending import intrinsic, overload
 warnings.filterwarnings("ignore", message=r"variable '_per_kind__locals___dispatch_overload__",
                         category=NumbaIRAssumptionWarning)
 
-# Fork safety: GNU OpenMP, Numba's first choice where it is installed, kills
-# a forked child on its first parallel launch ("fork() called from a process
-# already using GNU OpenMP"). Numba's own "workqueue" layer survives fork and
-# runs fastinit's kernels at the same speed (0.234 ns/element lecun_normal
-# fill under both). It is not safe for concurrent launches from several
-# threads, which fastinit serialises anyway (cpu._LAUNCH). A layer the user
-# chose (NUMBA_THREADING_LAYER, or numba.config set before this import) is
-# kept.
+def _load_tbb_runtime():
+    """Load the TBB runtime that the ``tbb`` package installed, if it is.
+
+    Numba finds TBB by its library name (``libtbb.so.12``), which the dynamic
+    linker searches for only in the system's directories; pip installs it in
+    the environment's ``lib`` folder, so in a virtual environment Numba does
+    not find it (numba/numba#6108). Loaded here by its path first, it is the
+    library both Numba's version check and its ``tbbpool`` module then get.
+    """
+    try:
+        dist = importlib.metadata.distribution("tbb")
+    except importlib.metadata.PackageNotFoundError:
+        return
+    for f in dist.files or ():
+        if f.name in ("libtbb.so.12", "tbb12.dll", "libtbb.12.dylib"):
+            try:
+                ctypes.CDLL(str(dist.locate_file(f)))
+            except OSError:
+                pass  # Numba then falls back to workqueue (below)
+            return
+
+
+# The threading layer: Numba's "forksafe" choice, TBB where it loads, else
+# Numba's own "workqueue". Both survive fork; GNU OpenMP, Numba's first
+# default choice where it is installed, kills a forked child at its first
+# parallel launch ("fork() called from a process already using GNU OpenMP").
+# TBB is a dependency for its launch cost: its workers wait for work
+# spinning, then asleep, while workqueue's sleep on a condition variable,
+# and on a 2-vCPU VM waking them costs about 100 us a launch, against 2.6 us
+# under TBB (a trivial prange function, median; docs/performance.md). A
+# layer the user chose (NUMBA_THREADING_LAYER, or numba.config set before
+# this import) is kept.
+_load_tbb_runtime()
 if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER == "default":
-    numba.config.THREADING_LAYER = "workqueue"
+    numba.config.THREADING_LAYER = "forksafe"
 
 
 def _allow_512_bit_vectors():

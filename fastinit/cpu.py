@@ -454,7 +454,7 @@ def _elements_vectorized(out, index0, stride, k0, k1, kind, prm):
 
 
 #: Elements per parallel work item of a one-element-wide region.
-_COLUMN_ITEM = 4096
+_COLUMN_ITEM = 2048
 
 
 #: Runs shorter than this go through _fill_short_runs.
@@ -555,11 +555,20 @@ def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side
     o0 = dst[0]
     batch_words = side[3]  # the words of out[o0:], for _outer_batch
     misses = np.uint32(0)
-    for s in range(n):
+    s = 0
+    while s < n:
+        # Slots s .. e - 1 continue one another (a run across group
+        # boundaries: the next group's words follow in words and its
+        # elements in out) and are transformed in one loop: an unaligned
+        # 64-wide row is one loop of 64 (four 16-lane steps), not two with
+        # remainders for the narrower and scalar tail loops.
+        e = s + 1
+        while e < n and gids[e] == gids[e - 1] + _U1 and src[e] == src[e - 1] + count[e - 1]:
+            e += 1
         i0 = src[s]
         index0 = gids[s] * _G + (i0 - np.uint64(s) * _G)
         t0 = dst[s] - o0
-        for k in range(count[s]):
+        for k in range(dst[e - 1] + count[e - 1] - dst[s]):
             index = index0 + k
             x0 = np.uint64(words0[i0 + k])
             x1 = np.uint64(words1[i0 + k]) if uses_draw1(kind) else x0
@@ -569,6 +578,7 @@ def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side
                 batch_words[t0 + k] = _batch_word(kind, x0, x1)
             if has_fast_path(kind):
                 misses = np.uint32(misses | _nan_flag(v))
+        s = e
     _outer_batch_of(out, o0, dst[n - 1] + count[n - 1] - o0, k0, k1, kind, prm, side)
     if has_fast_path(kind) and not has_outer_batch(kind) and misses & _SIGN32:
         for s in range(n):
@@ -627,7 +637,10 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
         stride = np.uint64(outer_stride[0])
         base = inner_first + np.uint64(outer_start[0]) * stride
         n_items = np.int64((out.size + _COLUMN_ITEM - 1) // _COLUMN_ITEM)
-        if n_items < 16:  # a parallel launch (~80 us here) costs more than it saves
+        # Under TBB (fastinit._jit) a launch costs 2-20 us, less than a work
+        # item; under Numba's workqueue, where TBB is missing, about 100 us
+        # on a VM, which a column under 32768 elements does not win back.
+        if n_items < 2:
             _elements_vectorized(out, base + pos * stride, stride, k0, k1, kind, prm)
             return
         for item in numba.prange(n_items):
@@ -749,7 +762,7 @@ _ENTRY = {
 _NO_OUTER = np.zeros(0, np.int64)
 
 # Parallel kernels are launched one at a time: Numba's "workqueue" threading
-# layer (the fallback where neither OpenMP nor TBB is available) aborts on
+# layer (the fallback where TBB does not load; fastinit._jit) aborts on
 # concurrent launches, and each launch already uses every core.
 _LAUNCH = threading.Lock()
 
