@@ -242,6 +242,31 @@ def borrowed(typingctx, arr):
     return arr(arr), codegen
 
 
+@intrinsic
+def swap_parallel_chunksize(typingctx, n):
+    """Set the calling thread's parallel chunk size (prange iterations that
+    Numba hands out at a time; 0: one contiguous share per thread) to ``n``
+    and return the previous one (jit-only).
+
+    It calls the two C functions each of Numba's own parallel launches calls
+    (by symbol): ``numba.set_parallel_chunksize`` in compiled code calls them
+    through a ctypes pointer, whose address Numba will not cache.
+    """
+    if not isinstance(n, nbtypes.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        size_t = context.get_value_type(nbtypes.uintp)
+        get = cgutils.get_or_insert_function(builder.module, ir.FunctionType(size_t, []),
+                                             "get_parallel_chunksize")
+        set_ = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [size_t]), "set_parallel_chunksize")
+        previous = builder.call(get, [])
+        builder.call(set_, [context.cast(builder, args[0], n, nbtypes.uintp)])
+        return previous
+    return nbtypes.uintp(n), codegen
+
+
 def _on_cuda(value):
     if isinstance(value, numba.core.registry.CPUDispatcher) and value in _SCALARS:
         return cuda_device(value)

@@ -38,7 +38,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from . import dtypes
-from ._jit import borrowed, kernel, scalar, serial
+from ._jit import borrowed, kernel, scalar, serial, swap_parallel_chunksize
 from .philox import (
     GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word,
 )
@@ -604,6 +604,15 @@ def _itemsize_overload(out):
 def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_len,
                k0, k1, kind, prm, chunk_groups, threads, narrow):
     numba.literally(kind)  # resolved at compile time by the _ENTRY callers
+    # Numba hands each thread one contiguous share of a launch's work items
+    # unless a chunk size is set; with one item a chunk, TBB balances them
+    # between the threads. A worker thread can run the same items slower
+    # than the calling one (lecun_normal float64, one thread on one CPU:
+    # 2.32-2.40 ns/elem in the main thread, 2.56-2.58 in a worker), and with
+    # equal shares the faster one waited: two threads, float64 1.70 -> 1.37
+    # ns/elem, float32 unchanged (docs/performance.md). The caller's setting
+    # is restored at the end.
+    previous_chunksize = swap_parallel_chunksize(1)
     pos = np.uint64(pos)
     run_len = np.uint64(run_len)
     inner_first = np.uint64(inner_first)
@@ -642,11 +651,12 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
         # on a VM, which a column under 32768 elements does not win back.
         if n_items < 2:
             _elements_vectorized(out, base + pos * stride, stride, k0, k1, kind, prm)
-            return
-        for item in numba.prange(n_items):
-            a = np.uint64(item) * np.uint64(_COLUMN_ITEM)
-            b = min(a + np.uint64(_COLUMN_ITEM), np.uint64(out.size))
-            _elements_vectorized(out[a:b], base + (pos + a) * stride, stride, k0, k1, kind, prm)
+        else:
+            for item in numba.prange(n_items):
+                a = np.uint64(item) * np.uint64(_COLUMN_ITEM)
+                b = min(a + np.uint64(_COLUMN_ITEM), np.uint64(out.size))
+                _elements_vectorized(out[a:b], base + (pos + a) * stride, stride, k0, k1, kind,
+                                     prm)
     elif run_len >= chunk * _G or r_end - r_begin < np.uint64(4 * threads):
         # Few or long runs: one after the other, each split over the threads.
         for r in range(r_begin, r_end):
@@ -665,6 +675,7 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
             b = min(pos_end, (ra + runs_per_item) * run_len)
             _fill_positions(out[a - pos:b - pos], a, outer_len, outer_start, outer_stride,
                             inner_first, run_len, k0, k1, kind, prm, _scratch(out))
+    swap_parallel_chunksize(previous_chunksize)
 
 
 # One entry point per sampler kind. Each passes its kind as a global constant,
