@@ -54,6 +54,21 @@ def test_same_bits_for_threads_chunks_regions_fill_and_repeats(name, dtype, monk
         assert digest(init(SHAPE, dtype)) == digest(ref), chunk
 
 
+def test_the_callers_parallel_chunk_size_is_restored():
+    # cpu._fill_runs sets its own chunk size for its launches; a user's
+    # setting for their own prange code must survive a fill (every path).
+    init = fastinit.lecun_normal(seed=0)
+    before = numba.set_parallel_chunksize(7)
+    try:
+        init((1 << 20,))                                      # one long run
+        init((300, 1000), region=np.s_[:, 10:74])             # short runs
+        init((3000, 1000), region=np.s_[:, 10])               # a column, parallel
+        init((300, 100), "bfloat16")                          # 16-bit windows
+        assert numba.get_parallel_chunksize() == 7
+    finally:
+        numba.set_parallel_chunksize(before)
+
+
 def subprocess_digests(exprs, env=None):
     """digest() of each of ``exprs`` (expressions over fastinit), evaluated in
     a fresh Python process with environment ``env``."""
