@@ -646,9 +646,11 @@ def _fill_runs(out, pos, outer_len, outer_start, outer_stride, inner_first, run_
         stride = np.uint64(outer_stride[0])
         base = inner_first + np.uint64(outer_start[0]) * stride
         n_items = np.int64((out.size + _COLUMN_ITEM - 1) // _COLUMN_ITEM)
-        # Under TBB (fastinit._jit) a launch costs 2-20 us, less than a work
-        # item; under Numba's workqueue, where TBB is missing, about 100 us
-        # on a VM, which a column under 32768 elements does not win back.
+        # Parallel from two items: under TBB (fastinit._jit) a launch costs
+        # 2-20 us, less than an item. The threshold does not depend on the
+        # layer: under Numba's workqueue, where TBB does not load, a launch
+        # costs about 100 us on a VM, more than a column under 32768
+        # elements saves.
         if n_items < 2:
             _elements_vectorized(out, base + pos * stride, stride, k0, k1, kind, prm)
         else:
