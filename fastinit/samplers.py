@@ -60,8 +60,8 @@ from ._jit import fma32, fma64, scalar
 from .philox import element_bits, element_block, element_word
 from .transforms import (
     box_muller_f32, box_muller_f64, log_f64, ndtri, normal_parts_f64,
-    normal_quantile_central_f32, normal_quantile_f64, normal_quantile_inner_f32,
-    normal_quantile_inner_f64, normal_quantile_outer_f64, normal_quantile_split_f32,
+    normal_quantile_f64, normal_quantile_inner_f32, normal_quantile_inner_f64,
+    normal_quantile_outer_f32, normal_quantile_outer_f64, normal_quantile_split_f32,
     normal_word_f32, normal_word_inner_f32, normal_word_outer_f32, open_unit_f64, open_unit_f32,
     signed_unit_f32, signed_unit_f64, trunc2_ppf_f32, trunc2_ppf_f64, uint_to_f64, unit_f32,
     unit_f64,
@@ -249,8 +249,8 @@ def _open_unit_32bits(x):
 
 
 @scalar
-def _central_f32(x, a):
-    return normal_quantile_central_f32(x, _F32(0.0), a)
+def _outer_f32(x, a):
+    return normal_quantile_outer_f32(x, _F32(0.0), a)
 
 
 def _trunc_cdf_f32_with(quantile):
@@ -273,7 +273,7 @@ def _trunc_cdf_f32_with(quantile):
 
 
 _trunc_cdf_f32 = _trunc_cdf_f32_with(normal_quantile_inner_f32)
-_trunc_cdf_f32_outer = _trunc_cdf_f32_with(_central_f32)
+_trunc_cdf_f32_outer = _trunc_cdf_f32_with(_outer_f32)
 _trunc_cdf_f32_complete = _trunc_cdf_f32_with(normal_quantile_split_f32)
 
 
@@ -416,7 +416,7 @@ COMPLETE_FUNCTIONS = {
 #: :data:`SAMPLE_FUNCTIONS` is short enough to share the Philox loop (one
 #: pass) and misses often (the normal quantiles' inner rationals: 4.55 % of
 #: normal samples, |z| > 2). CPU kernels compute those misses again in a
-#: batch with this function (vectorized, NaN for |z| > 2.93 in float32, |z|
+#: batch with this function (vectorized, NaN for |z| > 6.49 in float32, |z|
 #: > 7 in float64), and only its NaNs with the complete function. Neither
 #: function reads ``block`` or ``word``: the batch passes only the words of
 #: the draws (stored by the Philox loop).

@@ -447,17 +447,42 @@ def _one_minus_x2(a):
 
 
 @scalar
-def normal_quantile_central_f32(x_hi, x_lo, a):
-    """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1), given
-    ``a = 1 - |x|``, when ``|z| < 2.93`` (99.66 % of normal samples); NaN
-    otherwise.
+def _minus_log_parts_f32(e, r):
+    # -log(y) = -(e ln2 + r) from log_parts_f32 as the exact sum w_hi + w_lo,
+    # e ln2 added with one rounding (ln2 split so that e * _LN2_HI is exact):
+    # w_hi is _minus_log_f32(y), bit for bit.
+    big = -e * _LN2_HI  # exact
+    rest = -fma32(e, _LN2_LO, r)
+    w_hi = big + rest
+    return w_hi, (big - w_hi) + rest  # exact (Fast2Sum: |big| >= |rest|)
 
-    Branch-free: the vectorized fast path. The caller computes the rare NaN
-    elements again with :func:`normal_quantile_f32`.
+
+@scalar
+def _sqrt_w_times_x(c_r, c0, t0, w_hi, w_lo, x_hi, x_lo):
+    # x * (c0 + t R(t)) at t = sqrt(w) - t0 (the tail and far pieces), with
+    # sqrt(w_hi) corrected by its residual and w_lo, so that neither
+    # rounding reaches z.
+    s = math.sqrt(w_hi)
+    s_lo = (fma32(-s, s, w_hi) + w_lo) * (_HALF32 / s)  # sqrt(w_hi + w_lo) - s
+    return _poly_times_x(c_r, c0[0], c0[1], (s - t0) + s_lo, x_hi, x_lo)
+
+
+@scalar
+def normal_quantile_outer_f32(x_hi, x_lo, a):
+    """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1), given
+    ``a = 1 - |x|``, when ``w = -log(1 - x^2) < 22.5`` (``|z| < 6.49``: every
+    normal sample of a 32-bit uniform); NaN otherwise.
+
+    Branch-free (the central and tail pieces both computed, one selected):
+    the vectorized batch of the float32 normal kinds' misses. The caller
+    computes the rare NaN elements again with :func:`normal_quantile_f32`.
     """
-    w = _minus_log_f32(_one_minus_x2(a))
-    z = _poly_times_x(_CENTRAL_R, _CENTRAL_C0[0], _CENTRAL_C0[1], w - _F32(2.5), x_hi, x_lo)
-    return z if w < _W_CENTRAL else _NAN32
+    e, r = log_parts_f32(_one_minus_x2(a))
+    w_hi, w_lo = _minus_log_parts_f32(e, r)
+    central = _poly_times_x(_CENTRAL_R, _CENTRAL_C0[0], _CENTRAL_C0[1], w_hi - _F32(2.5),
+                            x_hi, x_lo)
+    tail = _sqrt_w_times_x(_TAIL_R, _TAIL_C0, _F32(3.0), w_hi, w_lo, x_hi, x_lo)
+    return central if w_hi < _W_CENTRAL else (tail if w_hi < _W_FAR else _NAN32)
 
 
 # The inner piece (|z| < 2, 95.45 % of normal samples), log-free: z = x (c +
@@ -511,30 +536,23 @@ def normal_quantile_split_f32(x, a):
 def normal_quantile_f32(x_hi, x_lo, a):
     """``z = Phi^-1((1 + x) / 2)`` for ``x = x_hi + x_lo`` in (-1, 1), given
     ``a = 1 - |x|``, float32, for every ``a`` down to the smallest subnormal
-    (the scalar complete version of :func:`normal_quantile_central_f32`).
+    (the scalar complete version of :func:`normal_quantile_outer_f32`).
 
     In the tails ``w = -log(1 - x^2)`` is kept as a sum of two floats and
     ``sqrt(w)`` corrected by its residual, so neither rounding reaches ``z``.
     """
-    z = normal_quantile_central_f32(x_hi, x_lo, a)
+    z = normal_quantile_outer_f32(x_hi, x_lo, a)
     if z == z:
         return z
+    # w >= 22.5, or 1 - x^2 subnormal (w > 87): the far piece.
     y = _one_minus_x2(a)
     shift = _F32(0.0)
     if y < _F32(1.1754943508222875e-38):  # subnormal: scale into the normal range
         y = y * _F32(18446744073709551616.0)
         shift = _F32(64.0)
     e, r = log_parts_f32(y)
-    e = e - shift
-    big = -e * _LN2_HI  # exact
-    rest = -fma32(e, _LN2_LO, r)
-    w_hi = big + rest
-    w_lo = (big - w_hi) + rest  # exact (Fast2Sum: |big| >= |rest|)
-    s = math.sqrt(w_hi)
-    s_lo = (fma32(-s, s, w_hi) + w_lo) * (_HALF32 / s)  # sqrt(w_hi + w_lo) - s
-    if w_hi < _W_FAR:
-        return _poly_times_x(_TAIL_R, _TAIL_C0[0], _TAIL_C0[1], (s - _F32(3.0)) + s_lo, x_hi, x_lo)
-    return _poly_times_x(_FAR_R, _FAR_C0[0], _FAR_C0[1], (s - _F32(7.0)) + s_lo, x_hi, x_lo)
+    w_hi, w_lo = _minus_log_parts_f32(e - shift, r)
+    return _sqrt_w_times_x(_FAR_R, _FAR_C0, _F32(7.0), w_hi, w_lo, x_hi, x_lo)
 
 
 _SIGN_BIT = np.uint64(0x80000000)
@@ -582,9 +600,9 @@ def normal_word_inner_f32(x0):
 @scalar
 def normal_word_outer_f32(x0):
     """The float32 normal kind beyond the inner piece (its outer batch):
-    ``Phi^-1((x0 + 1/2) / 2**32)`` where ``|z| < 2.93``; NaN otherwise."""
+    ``Phi^-1((x0 + 1/2) / 2**32)`` (NaN never: every word's ``|z| < 6.34``)."""
     x_hi, x_lo, a = normal_word_parts_f32(x0)
-    return normal_quantile_central_f32(x_hi, x_lo, a)
+    return normal_quantile_outer_f32(x_hi, x_lo, a)
 
 
 @scalar(inline=False)

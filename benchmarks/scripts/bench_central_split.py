@@ -97,9 +97,9 @@ def fill_central_split(out, k0, k1, mean, sigma):
                     n += 1
             for k in range(n):
                 x_hi, x_lo, a = transforms.normal_word_parts_f32(np.uint64(tail_words[k]))
-                tail_z[k] = transforms.normal_quantile_central_f32(x_hi, x_lo, a)
+                tail_z[k] = transforms.normal_quantile_outer_f32(x_hi, x_lo, a)
             for k in range(n):
-                if tail_z[k] != tail_z[k]:  # |z| > 2.93: the complete scalar
+                if tail_z[k] != tail_z[k]:  # |z| > 6.49: the complete scalar
                     x_hi, x_lo, a = transforms.normal_word_parts_f32(np.uint64(tail_words[k]))
                     tail_z[k] = transforms.normal_quantile_f32(x_hi, x_lo, a)
             for k in range(n):
