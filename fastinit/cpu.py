@@ -34,11 +34,12 @@ import threading
 import numba
 import numpy as np
 
-from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import overload
 
 from . import dtypes
-from ._jit import borrowed, kernel, scalar, serial, swap_parallel_chunksize
+from ._jit import (
+    NAN_VECTOR_BYTES, append_nans, borrowed, kernel, scalar, serial, swap_parallel_chunksize,
+)
 from .philox import (
     GROUP_BLOCKS, GROUP_ELEMENTS, block_bits, element_block, element_word, pick_word,
 )
@@ -73,11 +74,12 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _ABS_MASK = np.uint32(0x7FFFFFFF)
 _NAN_CARRY = np.uint32(0x007FFFFF)
 _SIGN32 = np.uint32(0x80000000)
-_U56 = np.uint64(56)
-_BYTES_TO_BITS = np.uint64(0x0102040810204080)  # 8 bytes of 0/1 -> their 8 bits
 
 #: Most elements one _groups_vectorized call covers (64 groups).
 _BATCH = GROUP_ELEMENTS * GROUP_ELEMENTS
+
+#: Entries past a batch's misses that append_nans may write (a vector's).
+_NAN_SLACK = NAN_VECTOR_BYTES // 4
 
 
 @serial
@@ -87,19 +89,22 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
     # Philox lanes per group; word w of lane j is element 64g + 16w + j, so
     # each word is a unit-stride store.
     #
-    # Kinds with a fast path (long branch-free transforms) except those with
-    # an outer batch (a short inner function: one pass) go in two passes
-    # per group: the Philox words are stored into the group's own output
-    # elements (as bit patterns), then a plain element-wise loop transforms
-    # them in place (a float64 element holds both draws' words; a float32
-    # one draw 0's, and ``side[0]``, 64 words, draw 1's where the kind reads
-    # it). Computed in one pass, four transforms and the Philox state did
-    # not fit the vector registers (spills, 25 % slower). That loop
-    # also finds the fast path's NaN misses (an OR reduction of _nan_flag);
-    # the bit mask of the slots with one is returned.
-    two_pass = has_fast_path(kind) and not has_outer_batch(kind)
+    # Kinds with a fast path (long branch-free transforms) except the
+    # float32 ones with an outer batch (a short inner rational: one pass) go
+    # in two passes per group: the Philox words are stored into the group's
+    # own output elements (as bit patterns), then a plain element-wise loop
+    # transforms them in place (a float64 element holds both draws' words; a
+    # float32 one draw 0's, and ``side[0]``, 64 words, draw 1's where the
+    # kind reads it). Computed in one pass, four transforms and the Philox
+    # state did not fit the vector registers (spills, 25 % slower; the
+    # float64 normal kinds, whose inner rational works in double-double:
+    # 147 of 535 instructions of the loop on the stack, 8-10 % slower).
+    # That loop also finds the fast path's NaN misses (an OR reduction of
+    # _nan_flag) where no outer batch takes them; the bit mask of the slots
+    # with one is returned.
+    two_pass = has_fast_path(kind) and not (has_outer_batch(kind) and _itemsize(out) == 4)
     words1 = side[0]
-    batch_words = side[3]
+    batch_words = side[2]
     mask = _U0
     for s in range(n):
         s = np.uint64(s)
@@ -151,14 +156,17 @@ def _groups_vectorized(out, o0, g0, gids, n, k0, k1, kind, prm, side):
             misses = np.uint32(0)
             for i in range(GROUP_ELEMENTS):
                 if uses_draw1(kind) and _itemsize(out) == 8:
-                    x0, x1 = _unpaired(np.float64(out[o + np.uint64(i)]).view(np.uint64))
+                    pw = np.float64(out[o + np.uint64(i)]).view(np.uint64)
+                    if has_outer_batch(kind):
+                        batch_words[o - o0 + np.uint64(i)] = pw
+                    x0, x1 = _unpaired(pw)
                 else:
                     x0 = np.float32(out[o + np.uint64(i)]).view(np.uint32)
                     x1 = words1[i] if uses_draw1(kind) else x0
                 v = sample(kind, k0, k1, _U0, _U0, x0, x1, prm)
                 out[o + np.uint64(i)] = v
                 misses = np.uint32(misses | _nan_flag(v))
-            if misses & _SIGN32:
+            if misses & _SIGN32 and not has_outer_batch(kind):
                 mask |= _U1 << s
     return mask
 
@@ -189,13 +197,15 @@ def _compute_groups(out, o0, g0, gids, n, k0, k1, kind, prm, side):
 
 def _outer_batch_of(out, o0, m, k0, k1, kind, prm, side):
     """_outer_batch for a kind with an outer batch, nothing for the others
-    (jit-only; resolved at compile time, so only those kinds compile it)."""
+    (jit-only; resolved at compile time, so only those kinds compile it).
+    Nothing for a 16-bit ``out`` either: _fill_runs computes those in
+    float32 buffers, but Numba types its other branches for them too."""
     raise NotImplementedError
 
 
 @overload(_outer_batch_of, inline="always")
 def _outer_batch_of_overload(out, o0, m, k0, k1, kind, prm, side):
-    if _literal_kind(kind) in OUTER_FUNCTIONS:
+    if _literal_kind(kind) in OUTER_FUNCTIONS and out.dtype.bitwidth >= 32:
         return lambda out, o0, m, k0, k1, kind, prm, side: _outer_batch(
             out, o0, m, k0, k1, kind, prm, side)
     return lambda out, o0, m, k0, k1, kind, prm, side: None
@@ -204,31 +214,24 @@ def _outer_batch_of_overload(out, o0, m, k0, k1, kind, prm, side):
 @serial
 def _outer_batch(out, o0, m, k0, k1, kind, prm, side):
     # The misses (NaN) of a one-pass fast path (has_outer_batch) among the
-    # m <= _BATCH elements at out[o0:], computed again as a batch: a NaN
-    # byte per element (vectorized), folded 8 at a time into a 64-bit mask
-    # by one multiplication and walked with tzcnt (no branch per element:
-    # about 3 misses per group), the walk copying the misses' words (stored
-    # by _groups_vectorized or _fill_gathered) into a dense array, which the
-    # outer function reads in a vectorized loop, and only its NaNs through
-    # the complete one (neither reads ``block`` or ``word``: OUTER_FUNCTIONS).
-    _, nan_bytes, at, batch_words, words, values = side
-    m = np.uint64(m)
-    for i in range(m):
-        v = out[o0 + i]
-        nan_bytes[i] = np.uint8(v != v)
-    groups = (m + _G - _U1) // _G
-    nan_bytes[m:groups * _G] = 0  # a partial last group's missing elements
-    packed = nan_bytes.view(np.uint64)
+    # m <= _BATCH elements at out[o0:], computed again as a batch: their
+    # positions and words (stored by _groups_vectorized or _fill_gathered)
+    # appended to dense arrays a vector at a time (append_nans: no branch
+    # per element or group, about 3 misses per group), the outer function
+    # over them in a vectorized loop, and only its NaNs through the
+    # complete one (neither reads ``block`` or ``word``: OUTER_FUNCTIONS).
+    _, at, batch_words, words, values = side
+    m = np.int64(m)
+    batch = out[o0:o0 + np.uint64(m)]
+    lanes = NAN_VECTOR_BYTES // _itemsize(out)
+    whole = m - m % lanes
     count = 0
-    for s in range(groups):
-        bits = _U0
-        for k in range(8):
-            bits |= ((packed[8 * s + k] * _BYTES_TO_BITS) >> _U56) << np.uint64(8 * k)
-        while bits:
-            slot = np.uint32(s * GROUP_ELEMENTS + trailing_zeros(bits))
-            at[count] = slot
-            words[count] = batch_words[slot]
-            bits &= bits - _U1
+    for i in range(0, whole, lanes):
+        count = append_nans(batch, i, batch_words, at, words, count)
+    for i in range(whole, m):  # a gathered batch's last elements
+        if batch[i] != batch[i]:
+            at[count] = i
+            words[count] = batch_words[i]
             count += 1
     for k in range(count):
         x0, x1 = _draw_words(kind, words[k])
@@ -238,7 +241,7 @@ def _outer_batch(out, o0, m, k0, k1, kind, prm, side):
         if v != v:
             x0, x1 = _draw_words(kind, words[k])
             v = sample_complete(kind, k0, k1, _U0, _U0, x0, x1, prm)
-        out[o0 + np.uint64(at[k])] = v
+        batch[at[k]] = v
 
 
 #: ``gids`` of consecutive groups (see _groups_vectorized).
@@ -292,25 +295,25 @@ _GATHER = 32
 def _side(out):
     # _groups_vectorized's and _outer_batch's scratch (``side``; counted by
     # scratch_bytes, side_bytes): 64 words of draw 1 (two-pass kinds) and,
-    # for a batch of a one-pass kind, a NaN byte per element, the misses'
-    # positions, every element's words, the misses' words and their values
-    # (of out's dtype). A word is as wide as an element (_batch_word): draw
-    # 0's in float32, both draws' in float64.
-    return (np.empty(GROUP_ELEMENTS, np.uint32), np.empty(_BATCH, np.uint8),
-            np.empty(_BATCH, np.uint32), _words_like(out, _BATCH), _words_like(out, _BATCH),
+    # for an outer batch, the misses' positions, every element's words, the
+    # misses' words (both with append_nans' slack) and their values (of
+    # out's dtype). A word is as wide as an element (_batch_word): draw 0's
+    # in float32, both draws' in float64.
+    return (np.empty(GROUP_ELEMENTS, np.uint32), np.empty(_BATCH + _NAN_SLACK, np.uint32),
+            _words_like(out, _BATCH), _words_like(out, _BATCH + _NAN_SLACK),
             np.empty(_BATCH, out.dtype))
 
 
 @serial
 def _borrowed_side(side):
     # Borrowed views of a _side's arrays (see _fill_positions).
-    a, b, c, d, e, f = side
-    return borrowed(a), borrowed(b), borrowed(c), borrowed(d), borrowed(e), borrowed(f)
+    a, b, c, d, e = side
+    return borrowed(a), borrowed(b), borrowed(c), borrowed(d), borrowed(e)
 
 
 def side_bytes(itemsize):
     """Bytes of one _side() for an output of ``itemsize`` (4 or 8) bytes."""
-    return GROUP_ELEMENTS * 4 + _BATCH * (1 + 4 + 3 * itemsize)
+    return GROUP_ELEMENTS * 4 + _BATCH * (4 + 3 * itemsize) + _NAN_SLACK * (4 + itemsize)
 
 
 def _words_like(out, n):
@@ -553,7 +556,7 @@ def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side
                 words1[w + np.uint64(32) + lane] = y[2]
                 words1[w + np.uint64(48) + lane] = y[3]
     o0 = dst[0]
-    batch_words = side[3]  # the words of out[o0:], for _outer_batch
+    batch_words = side[2]  # the words of out[o0:], for _outer_batch
     misses = np.uint32(0)
     s = 0
     while s < n:
@@ -914,7 +917,7 @@ def fill_runs_16(bits, runs, key, kind, params, pos, dtype, lo_key, hi_key):
 def scratch_bytes(dtype):
     """Host memory a fill of ``dtype`` needs beyond its output: per thread,
     one work item's scratch (``_scratch``, with its ``_side``), a second
-    ``_side`` (a long run's work items; 137 KiB together in float32, 233 in
+    ``_side`` (a long run's work items; 154 KiB together in float32, 258 in
     float64), and for 16-bit floats the float32 buffer of a work item."""
     itemsize = max(np.dtype(dtype).itemsize, 4)  # 16-bit fills compute float32
     per_thread = (_GATHER * GROUP_ELEMENTS * (itemsize + 8) + 2 * side_bytes(itemsize)

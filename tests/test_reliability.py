@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import cpu
+from fastinit import _jit, cpu
 
 INITS = {
     "lecun_normal": lambda: fastinit.LecunNormal(seed=1),
@@ -69,6 +69,39 @@ def test_the_callers_parallel_chunk_size_is_restored():
         numba.set_parallel_chunksize(before)
 
 
+@pytest.mark.parametrize("vector_compress", [True, False], ids=["compress", "compressstore"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_append_nans_lists_the_nans_in_order(monkeypatch, dtype, vector_compress):
+    # The outer batch's compaction, in both of LLVM's forms (the vector
+    # compress of LLVM >= 19, the masked compress store before), against
+    # numpy: every NaN's position and word, in order, and their count.
+    monkeypatch.setattr(_jit, "_HAS_VECTOR_COMPRESS", vector_compress)
+    word = np.uint32 if dtype == np.float32 else np.uint64
+    lanes = _jit.NAN_VECTOR_BYTES // np.dtype(dtype).itemsize
+
+    @numba.njit  # compiled here, after the patch (not cached)
+    def append_all(values, words, at, dense):
+        count = 0
+        for i in range(0, values.size, lanes):
+            count = _jit.append_nans(values, i, words, at, dense, count)
+        return count
+
+    rng = np.random.default_rng(1)
+    n = 64 * 50
+    values = rng.standard_normal(n).astype(dtype)
+    values[rng.random(n) < 0.05] = np.nan
+    values[:lanes] = np.nan                 # a whole vector of NaNs
+    values[lanes:2 * lanes] = 1.0           # a vector of none
+    values[-1] = -np.nan                    # the last lane, a negative NaN
+    words = rng.integers(0, np.iinfo(word).max, n, dtype=word, endpoint=True)
+    at = np.zeros(n + lanes, np.uint32)
+    dense = np.zeros(n + lanes, word)
+    count = append_all(values, words, at, dense)
+    where = np.flatnonzero(np.isnan(values))
+    assert count == where.size
+    assert np.array_equal(at[:count], where) and np.array_equal(dense[:count], words[where])
+
+
 def subprocess_digests(exprs, env=None):
     """digest() of each of ``exprs`` (expressions over fastinit), evaluated in
     a fresh Python process with environment ``env``."""
@@ -117,6 +150,15 @@ def test_same_bits_with_numbas_default_vector_width(tmp_path):
     # default tuning (256-bit vectors on AVX-512 hosts): same values.
     env = dict(os.environ, NUMBA_CPU_FEATURES=_host_features(), NUMBA_CACHE_DIR=str(tmp_path))
     env.pop("NUMBA_CPU_NAME", None)
+    assert subprocess_digests(_VECTOR_WIDTH_CASES, env) == [
+        digest(eval(expr)) for expr in _VECTOR_WIDTH_CASES]
+
+
+def test_same_bits_on_an_avx2_target(tmp_path):
+    # Compiled for a CPU without AVX-512 (Haswell's own features): 256-bit
+    # vectors, and the outer batch's compress expanded without vpcompress.
+    env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CPU_FEATURES="",
+               NUMBA_CACHE_DIR=str(tmp_path))
     assert subprocess_digests(_VECTOR_WIDTH_CASES, env) == [
         digest(eval(expr)) for expr in _VECTOR_WIDTH_CASES]
 
