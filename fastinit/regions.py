@@ -8,6 +8,7 @@ out-of-range slice bounds follow NumPy's rules; ints drop their dimension from
 the result, as in NumPy. So ``init(shape, region=r)`` is exactly
 ``init(shape)[r]``.
 """
+import functools
 import math
 import operator
 
@@ -67,12 +68,16 @@ def _is_int(x):
         return False
 
 
+@functools.lru_cache(maxsize=256)
 def region_runs(shape, starts, stops):
-    """The :class:`~fastinit.cpu.Runs` that enumerate a region in C order.
+    """The :class:`~fastinit.cpu.Runs` that enumerate a region in C order
+    (``shape``, ``starts``, ``stops``: tuples of ints).
 
     Trailing dimensions taken whole are merged into the runs, so the number of
     runs is the product of the region's extents before the last dimension it
-    cuts.
+    cuts. The last 256 are kept (a shard loop fills the same regions again;
+    building one was 5.6 of a small fill's 36 us): a ``Runs`` is shared, and
+    nothing may change its arrays.
     """
     nd = len(shape)
     strides = [math.prod(shape[d + 1:]) for d in range(nd)]

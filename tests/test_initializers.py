@@ -132,6 +132,25 @@ def test_repeated_calls_and_fill_agree(dtype):
         assert np.array_equal(a, buf)
 
 
+def test_kept_plans_follow_the_parameters():
+    # An initializer keeps its plans per shape and dtype (_RandomInitializer
+    # ._plan): setting a parameter must drop them, and a failed check must
+    # fail on every call, not only the first.
+    init = fastinit.RandomNormal(0.0, 1.0, seed=3)
+    a = init((64, 8))
+    init.stddev = 2.0
+    assert np.array_equal(init((64, 8)), 2 * a)  # 0 + 2 z: exact
+    wide = fastinit.RandomNormal(0.0, 1e38, seed=3)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="largest finite float32"):
+            wide((4,))
+    wide.stddev = 1.0
+    assert np.array_equal(wide((64, 8)), a)
+    for n in range(1, 200):  # more shapes than are kept
+        assert init((n,)).shape == (n,)
+    assert np.array_equal(init((64, 8)), 2 * a)
+
+
 def test_unseeded_instances_differ_and_seeds_are_unrelated():
     assert not np.array_equal(fastinit.lecun_normal()((64,)), fastinit.lecun_normal()((64,)))
     xs = [fastinit.RandomUniform(0.0, 1.0, seed=s)((1_000_000,), np.float64) for s in (0, 1, 2)]
