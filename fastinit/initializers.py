@@ -1047,7 +1047,7 @@ class Sparse(_RandomInitializer):
     def _validate(self, shape, dtype):
         if len(shape) != 2:
             raise ValueError(f"Sparse needs a 2-D shape; got {shape}")
-        super()._validate(shape, dtype)
+        return super()._validate(shape, dtype)
 
     def _scratch_bytes(self, shape, dtype):
         # The zero mask's random words (uint32) and their per-column order (int64).
@@ -1058,8 +1058,9 @@ class Sparse(_RandomInitializer):
 
     def _generate(self, flat, shape, runs, pos=0, backend=cpu, plan=None):
         _cpu_only(backend, "Sparse")
-        self._validate(shape, flat.dtype)
-        super()._generate(flat, shape, runs, pos, backend)
+        if plan is None:
+            plan = self._validate(shape, flat.dtype)
+        super()._generate(flat, shape, runs, pos, backend, plan)
         rows, cols = shape
         zeros = math.ceil(self.sparsity * rows)
         if zeros == 0 or flat.size == 0:

@@ -385,14 +385,6 @@ def log_parts_f32(y):
 
 
 @scalar
-def _minus_log_f32(y):
-    # -log(y) in float32 from log_parts_f32, e ln2 added with one rounding
-    # (ln2 split so that e * _LN2_HI is exact).
-    e, r = log_parts_f32(y)
-    return -fma32(e, _LN2_HI, fma32(e, _LN2_LO, r))
-
-
-@scalar
 def _poly_times_x(c_r, c0_hi, c0_lo, t, x_hi, x_lo):
     # x * (c0 + t R(t)), R a polynomial (see _times_x).
     return _times_x(_horner_f32(c_r, t), c0_hi, c0_lo, t, x_hi, x_lo)
@@ -449,8 +441,8 @@ def _one_minus_x2(a):
 @scalar
 def _minus_log_parts_f32(e, r):
     # -log(y) = -(e ln2 + r) from log_parts_f32 as the exact sum w_hi + w_lo,
-    # e ln2 added with one rounding (ln2 split so that e * _LN2_HI is exact):
-    # w_hi is _minus_log_f32(y), bit for bit.
+    # e ln2 added with one rounding (ln2 split so that e * _LN2_HI is exact;
+    # Box-Muller takes w_hi alone: w_lo's arithmetic is then dead code).
     big = -e * _LN2_HI  # exact
     rest = -fma32(e, _LN2_LO, r)
     w_hi = big + rest
@@ -660,7 +652,8 @@ def box_muller_f32(u1, u2):
     branch-free: our own ``log`` (:func:`log_parts_f32`) and
     :func:`sincos_2pi_f32`, so vector loops and GPU threads compute the same
     values without a libm call."""
-    w = _minus_log_f32(u1)  # > 0
+    e, r = log_parts_f32(u1)
+    w = _minus_log_parts_f32(e, r)[0]  # > 0
     radius = math.sqrt(w + w)
     c, s = sincos_2pi_f32(u2)
     return radius * c, radius * s
