@@ -1110,16 +1110,17 @@ class ZeroRows(Initializer):
         for r in self.rows:
             if not -shape[0] <= r < shape[0]:
                 raise ValueError(f"ZeroRows: row {r} is out of range for a shape {shape}")
-        self.initializer._validate(shape, dtype)
+        return self.initializer._validate(shape, dtype)
 
     def _scratch_bytes(self, shape, dtype):
         return self.initializer._scratch_bytes(shape, dtype)
 
     def _generate(self, flat, shape, runs, pos=0, backend=cpu, plan=None):
-        self._validate(shape, flat.dtype)
+        if plan is None:
+            plan = self._validate(shape, flat.dtype)
         if self.rows:
             _cpu_only(backend, "ZeroRows")
-        self.initializer._generate(flat, shape, runs, pos, backend)
+        self.initializer._generate(flat, shape, runs, pos, backend, plan)
         row = math.prod(shape[1:])
         for r in {r % shape[0] for r in self.rows}:
             _set_elements(flat, runs, pos, r * row + np.arange(row, dtype=np.int64), 0.0)
