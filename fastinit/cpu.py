@@ -528,33 +528,57 @@ def _fill_short_runs(out, pos, outer_len, outer_start, outer_stride, inner_first
         _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side)
 
 
+_HALF = GROUP_BLOCKS // 2
+
+
+@scalar
+def _wanted_halves(first, count):
+    # Which halves of a group's 16 Philox blocks (lanes 0-7, 8-15) hold the
+    # ``count`` elements from element ``first`` of the group, as a range of
+    # halves: element 16 w + j is word w of lane j.
+    if count >= _L:
+        return 0, 2
+    j0 = first % _L
+    j1 = j0 + count
+    low = j0 < _HALF or j1 > _L
+    high = j1 > _HALF
+    return 0 if low else 1, 2 if high else 1
+
+
 @serial
 def _fill_gathered(out, words, n, gids, src, dst, count, k0, k1, kind, prm, side):
     # Slot s < n: elements src[s] - 64 s .. + count[s] of group gids[s] into
     # out[dst[s]:] (the slots' out ranges follow one another). The groups'
-    # Philox words first, in element order at words[:, 64 s:] (all 16 blocks
-    # of a group: the planar mapping spreads any 16 consecutive elements over
-    # them), then the transform of only the wanted elements, from those
-    # words, straight into out. Computing the groups whole and copying out
-    # (before) transformed 2x the elements of an unaligned 64-wide column
-    # range and 4x those of a 16-wide one.
+    # Philox words first, in element order at words[:, 64 s:], then the
+    # transform of only the wanted elements, from those words, straight into
+    # out. The planar mapping spreads any 16 consecutive elements over all 16
+    # blocks of a group, but a shorter slot may need the lanes of one half
+    # only (_wanted_halves): the 8 elements at either end of a group (where
+    # a row crossing a group boundary 8 elements from it starts or ends), or
+    # a run of at most 8. In a 64-wide column range of a (20000, 5000)
+    # matrix (rows start 8 elements apart modulo 64) 2 in 8 rows have such
+    # a slot. Computing the groups whole and copying out (before)
+    # transformed 2x the elements of an unaligned 64-wide column range and
+    # 4x those of a 16-wide one.
     words0, words1 = words[0], words[1]
     for s in range(n):
         w = np.uint64(s) * _G
         b0 = gids[s] * _L
-        for j in range(GROUP_BLOCKS):
-            lane = np.uint64(j)
-            x = block_bits(b0 + lane, _U0, k0, k1)
-            words0[w + lane] = x[0]
-            words0[w + _L + lane] = x[1]
-            words0[w + np.uint64(32) + lane] = x[2]
-            words0[w + np.uint64(48) + lane] = x[3]
-            if uses_draw1(kind):
-                y = block_bits(b0 + lane, _U1, k0, k1)
-                words1[w + lane] = y[0]
-                words1[w + _L + lane] = y[1]
-                words1[w + np.uint64(32) + lane] = y[2]
-                words1[w + np.uint64(48) + lane] = y[3]
+        first_half, end_half = _wanted_halves(src[s] - w, count[s])
+        for h in range(first_half, end_half):
+            for j in range(_HALF):
+                lane = np.uint64(h * _HALF + j)
+                x = block_bits(b0 + lane, _U0, k0, k1)
+                words0[w + lane] = x[0]
+                words0[w + _L + lane] = x[1]
+                words0[w + np.uint64(32) + lane] = x[2]
+                words0[w + np.uint64(48) + lane] = x[3]
+                if uses_draw1(kind):
+                    y = block_bits(b0 + lane, _U1, k0, k1)
+                    words1[w + lane] = y[0]
+                    words1[w + _L + lane] = y[1]
+                    words1[w + np.uint64(32) + lane] = y[2]
+                    words1[w + np.uint64(48) + lane] = y[3]
     o0 = dst[0]
     batch_words = side[2]  # the words of out[o0:], for _outer_batch
     misses = np.uint32(0)

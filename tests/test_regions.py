@@ -56,18 +56,33 @@ COLUMN_INITS = INITS[:4] + [fastinit.TruncatedNormal(0.0, 1.0, minval=-1.0, maxv
 def test_narrow_regions_equal_slices(init, dtype):
     # Columns take the element-by-element path (one Philox block per
     # element), serial when short and parallel when long; runs shorter than
-    # 256 elements (16- and 64-wide column ranges, aligned to the 64-element
-    # groups or not, one element per run over two outer dimensions) compute
-    # their groups' words and transform only their own elements. All must be
+    # 256 elements (8-, 16- and 64-wide column ranges, aligned to the
+    # 64-element groups or not, one element per run over two outer
+    # dimensions) compute their groups' words (only the Philox lanes they
+    # need: an 8-wide run may need lanes 12-15 and 0-3) and transform only
+    # their own elements. All must be
     # the slice of the full tensor, including the fast paths' tail elements
     # (thousands of elements per case, so that RandomNormal's 4.55 % and the
     # far tail's rejected first attempts occur).
     for shape, region in [((70001, 3), np.s_[:, 1]), ((3000, 70), np.s_[5:2999, 69]),
                           ((1, 9), np.s_[:, 4]), ((3000, 70), np.s_[:, 3:19]),
+                          ((3000, 70), np.s_[:, 10:18]),
                           ((3000, 128), np.s_[:, 64:80]), ((3000, 200), np.s_[7:2990, 100:164]),
                           ((3000, 128), np.s_[:, 64:128]), ((40, 50, 30), np.s_[:, 3:48, 7])]:
         full = init(shape, dtype)
         assert np.array_equal(init(shape, dtype, region=region), full[region]), (shape, region)
+
+
+def test_wanted_halves_are_the_lanes_of_a_slot():
+    # Element 16 w + j of a group is word w of Philox lane j; a slot of
+    # ``count`` elements from ``first`` computes the halves of the lanes (0-7,
+    # 8-15) it touches and no other.
+    for first in range(64):
+        for count in range(1, 65 - first):
+            lanes = {(first + t) % 16 for t in range(count)}
+            want = (0 if min(lanes) < 8 else 1, 2 if max(lanes) >= 8 else 1)
+            got = cpu._wanted_halves(np.uint64(first), np.uint64(count))
+            assert tuple(got) == want, (first, count)
 
 
 def test_typical_shards_and_fans_from_full_shape():
