@@ -229,9 +229,11 @@ def _trunc_cdf_with(quantile):
         # Inverse CDF of a truncated normal on the side where the tail
         # probabilities A, B are accurate (see initializers._truncated_sampler);
         # where rounding reached an end of (0, 1), the support's end. A NaN
-        # (the fast quantile's miss) survives the clamps.
+        # (the fast quantile's miss) survives the clamps. q is not used
+        # where p is outside (0, 1), so p goes to the quantile unclamped
+        # (whatever it returns there; clamping p took 4 % of a float64 fill).
         p = prm[2] + u * (prm[3] - prm[2])
-        q = quantile(min(max(p, 5e-324), 1.0 - 1.1102230246251565e-16))
+        q = quantile(p)
         z = prm[4] if p <= 0.0 else (prm[5] if p >= 1.0 else min(max(q, prm[4]), prm[5]))
         x = min(max(prm[0] + prm[1] * z, prm[6]), prm[7])
         return x if q == q or p <= 0.0 or p >= 1.0 else q

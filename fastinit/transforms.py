@@ -104,7 +104,16 @@ def unit_f64(x0, x1):
 @scalar
 def open_unit_f64(x0, x1):
     """Uniform in (0, 1) (cell midpoints of the 2**-53 grid)."""
-    return (_float53(x0, x1) + 0.5) * 1.1102230246251565e-16
+    # (k + 1/2) / 2**53 for the 53-bit k of _float53, rounded once, in two
+    # FMAs: the low 21 bits' part (2**52 + lo) / 2**53 - (1/2 - 2**-54) =
+    # (lo + 1/2) / 2**53 is exact (2**52 + lo is their bit pattern as is),
+    # and hi / 2**32 is added to it with the one rounding of (k + 1/2); the
+    # same bits as ``(float(k) + 0.5) / 2**53`` (k + 1/2 is rounded there
+    # too, and scaling by a power of 2 commutes with rounding), in 6
+    # operations instead of 8 (4 % of a TruncatedNormal float64 fill).
+    lo = fma64(np.uint64(_EXP52 | (x1 >> _U11)).view(np.float64), 1.1102230246251565e-16,
+               -0.49999999999999994)
+    return fma64(uint_to_f64(x0), 2.3283064365386963e-10, lo)
 
 
 # ---------------------------------------------------------------------------
