@@ -78,6 +78,29 @@ def test_one_sided_defaults_fill_in_the_other_side():
     assert x.min() >= 1.0 and x.max() <= 2.0  # maxval defaults to mean + 2 stddev
 
 
+def test_float64_sampler_reaches_the_ends_of_the_probability_range():
+    # The all-ones words give u = 1.0 ((2**53 - 1/2) / 2**53 rounds to 1), so p
+    # = A + u (B - A) is B; with B at 0 or 1 the value is the support's end,
+    # whichever of the fast, outer and complete functions answers (the
+    # cascade of the CPU and GPU kernels): the fast one may leave the ends
+    # to the others (NaN), never answer them otherwise.
+    from fastinit import samplers
+    kind = samplers.TRUNC_CDF_F64
+    fast, outer = samplers.SAMPLE_FUNCTIONS[kind], samplers.OUTER_FUNCTIONS[kind]
+    complete = samplers.COMPLETE_FUNCTIONS[kind]
+    ones, zero = np.uint64(0xFFFFFFFF), np.uint64(0)
+    for a, b, end in [(0.0, 1.0, 3.0), (0.5, 0.0, -3.0)]:
+        prm = np.array([0.0, 1.0, a, b, -3.0, 3.0, -3.0, 3.0])
+        args = (zero, zero, zero, zero, ones, ones, prm)
+        v = fast(*args)
+        assert v == end or np.isnan(v)
+        if np.isnan(v):
+            v = outer(*args)
+        if np.isnan(v):
+            v = complete(*args)
+        assert v == end and complete(*args) == end
+
+
 def test_regions_and_low_precision_with_general_bounds():
     init = fastinit.TruncatedNormal(0.0, 1.0, minval=8.0, maxval=9.0, seed=5)
     full = init((300, 40))
